@@ -1,0 +1,204 @@
+"""The template's two everyday commands, with nothing but Python 3.12+ installed.
+
+    python3 tasks.py serve   # bake the default project and serve it on SQLite
+    python3 tasks.py test    # run the template's whole test suite
+
+Both install the template's pinned tools (pyproject.toml, group "dev") into
+.venv on first use. ``python3 tasks.py lock`` regenerates every variant's
+poetry.lock (see docs/dependencies.md).
+"""
+
+import argparse
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import venv
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TOOLS_VENV = ROOT / ".venv"
+DEMO_DIR = ROOT / ".demo"
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "django-drf-docker"
+# On this project's CI machines, Poetry needs a shim for the local package
+# index (see ../shared/README.md); elsewhere the folder does not exist.
+PYPI_COMPAT = ROOT.parent / "shared" / "pypi-compat"
+DATABASES = ("postgresql", "sqlite", "mysql")
+MIN_PYTHON = (3, 12)
+
+
+def fail(message: str) -> None:
+    """Stop with one clear line."""
+    raise SystemExit(f"ERROR: {message}")
+
+
+def bin_path(venv_dir: Path, name: str) -> Path:
+    return venv_dir / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for Poetry and the tools: the pypi-compat shim where it exists."""
+    env = {**os.environ, **(extra or {})}
+    if PYPI_COMPAT.is_dir():
+        env["PYTHONPATH"] = os.pathsep.join(
+            part for part in (str(PYPI_COMPAT), env.get("PYTHONPATH", "")) if part
+        )
+    return env
+
+
+def run(command: Sequence[str | Path], **kwargs: object) -> None:
+    """Run a command, stopping with its exit code when it fails."""
+    result = subprocess.run([str(part) for part in command], check=False, **kwargs)  # noqa: S603
+    if result.returncode != 0:
+        fail(f"{' '.join(map(str, command))} exited with {result.returncode}")
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (parallel test workers share caches)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def dev_requirements() -> list[str]:
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        return tomllib.load(handle)["dependency-groups"]["dev"]
+
+
+def ensure_tools() -> Path:
+    """Create or refresh .venv with the pinned tools; return its path."""
+    if sys.version_info < MIN_PYTHON:
+        fail(
+            f"Python {'.'.join(map(str, MIN_PYTHON))}+ is needed, this is "
+            f"{sys.version.split()[0]}. Run the command with python3.12 or newer."
+        )
+    requirements = dev_requirements()
+    stamp = hashlib.sha256(
+        json.dumps([sys.version, requirements]).encode()
+    ).hexdigest()
+    stamp_file = TOOLS_VENV / ".tools-stamp"
+    with locked(ROOT / ".venv.lock"):
+        if stamp_file.is_file() and stamp_file.read_text() == stamp:
+            return TOOLS_VENV
+        print(f"Installing the template's tools into {TOOLS_VENV} ...", flush=True)
+        shutil.rmtree(TOOLS_VENV, ignore_errors=True)
+        venv.create(TOOLS_VENV, with_pip=True)
+        run([bin_path(TOOLS_VENV, "python"), "-m", "pip", "install", "-q", *requirements])
+        stamp_file.write_text(stamp)
+    return TOOLS_VENV
+
+
+def install_project(project: Path, python: str | Path) -> Path:
+    """Install a baked project from its poetry.lock into a cached virtual environment.
+
+    The environment is keyed by the lock file and the interpreter, so every
+    bake with the same dependencies shares one install; returns its path.
+    """
+    lock = (project / "poetry.lock").read_bytes()
+    version = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.version)"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    key = hashlib.sha256(lock + version.encode()).hexdigest()[:16]
+    target = CACHE_DIR / "venvs" / key
+    with locked(CACHE_DIR / "venvs" / f"{key}.lock"):
+        if not (target / ".installed").is_file():
+            shutil.rmtree(target, ignore_errors=True)
+            run([python, "-m", "venv", target])
+            poetry = bin_path(TOOLS_VENV, "poetry")
+            env = tool_env({"VIRTUAL_ENV": str(target), "POETRY_VIRTUALENVS_CREATE": "false"})
+            env["PATH"] = os.pathsep.join((str(bin_path(target, "")), env["PATH"]))
+            run([poetry, "sync", "--no-interaction", "--quiet"], cwd=project, env=env)
+            (target / ".installed").write_text(key)
+    return target
+
+
+def bake(output_dir: Path, *extra_context: str) -> Path:
+    """Bake the template with --no-input into ``output_dir``; return the project folder."""
+    before = set(output_dir.iterdir()) if output_dir.is_dir() else set()
+    run(
+        [bin_path(TOOLS_VENV, "cookiecutter"), "--no-input", "--output-dir", output_dir,
+         ROOT, *extra_context],
+    )
+    (project,) = set(output_dir.iterdir()) - before
+    return project
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Bake the default project, install it, load the samples and run the development server."""
+    ensure_tools()
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    project = bake(DEMO_DIR, *args.extra_context)
+    env = install_project(project, sys.executable)
+    python = bin_path(env, "python")
+    # A bake's local settings use SQLite unless DATABASE_URL says otherwise.
+    os.environ.pop("DATABASE_URL", None)
+    run([python, "manage.py", "migrate", "--verbosity", "0"], cwd=project)
+    run([python, "manage.py", "load_sample_books"], cwd=project)
+    print(
+        f"\nServing {project} at http://127.0.0.1:{args.port}/ "
+        f"(API: http://127.0.0.1:{args.port}/api/v1/books/). Ctrl-C stops it.\n",
+        flush=True,
+    )
+    os.chdir(project)
+    os.execv(python, [str(python), "manage.py", "runserver", f"127.0.0.1:{args.port}"])  # noqa: S606
+
+
+def test(args: argparse.Namespace) -> None:
+    """Run the template's test suite with pytest, in parallel."""
+    tools = ensure_tools()
+    command = [str(bin_path(tools, "python")), "-m", "pytest", "-n", "auto", *args.pytest_args]
+    os.chdir(ROOT)
+    os.execve(command[0], command, tool_env())  # noqa: S606
+
+
+def lock(args: argparse.Namespace) -> None:
+    """Regenerate each database variant's poetry.lock from a fresh bake."""
+    ensure_tools()
+    poetry = bin_path(TOOLS_VENV, "poetry")
+    unknown = set(args.databases) - set(DATABASES)
+    if unknown:
+        fail(f"unknown database {sorted(unknown)}; choose from {', '.join(DATABASES)}")
+    for database in args.databases or DATABASES:
+        with tempfile.TemporaryDirectory() as tmp:
+            project = bake(Path(tmp), f"database={database}")
+            target = ROOT / "{{cookiecutter.project_slug}}" / "_locks" / f"poetry-{database}.lock"
+            # Start from the current lock so that unchanged pins stay as they are.
+            if target.is_file() and target.stat().st_size:
+                shutil.copy(target, project / "poetry.lock")
+            else:
+                (project / "poetry.lock").unlink()
+            run([poetry, "lock", "--no-interaction"], cwd=project, env=tool_env())
+            shutil.copy(project / "poetry.lock", target)
+            print(f"{target.relative_to(ROOT)}: locked")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="bake the default project and serve it")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument("extra_context", nargs="*", help="key=value answers, e.g. app_layout=single")
+    serve_parser.set_defaults(handler=serve)
+    test_parser = commands.add_parser("test", help="run the template's test suite")
+    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    test_parser.set_defaults(handler=test)
+    lock_parser = commands.add_parser("lock", help="regenerate the variants' poetry.lock files")
+    lock_parser.add_argument("databases", nargs="*", help=f"any of {', '.join(DATABASES)}; all by default")
+    lock_parser.set_defaults(handler=lock)
+    args = parser.parse_args(argv)
+    args.handler(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

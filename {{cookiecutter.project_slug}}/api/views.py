@@ -1,0 +1,43 @@
+"""API views: the book collection and its items."""
+
+from django.db import IntegrityError, transaction
+from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.serializers import BaseSerializer
+
+from books.models import Book
+
+from .serializers import DUPLICATE_ISBN, BookSerializer
+
+
+def save_unique(serializer: BaseSerializer) -> None:
+    """Save, turning a lost race on the unique ISBN into a 400 instead of a 500.
+
+    The serializer's uniqueness check cannot see a row another request is
+    inserting at the same moment; the database's unique constraint can. The
+    savepoint keeps the surrounding transaction usable after the failure.
+    """
+    try:
+        with transaction.atomic():
+            serializer.save()
+    except IntegrityError as error:
+        isbn = serializer.validated_data.get("isbn")
+        if isbn is None or not Book.objects.filter(isbn=isbn).exists():
+            raise
+        raise ValidationError({"isbn": [DUPLICATE_ISBN]}) from error
+
+
+class BookViewSet(viewsets.ModelViewSet):
+    """List and create books; retrieve, update and delete one.
+
+    Reads are open to everyone; writes need an authenticated user.
+    """
+
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        save_unique(serializer)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        save_unique(serializer)

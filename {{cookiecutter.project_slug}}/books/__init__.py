@@ -1,0 +1,1 @@
+"""The library's books: the model, its admin, and the website page that lists them."""

@@ -1,0 +1,45 @@
+"""ISBN-10 and ISBN-13: normalisation and check-digit validation.
+
+https://www.isbn-international.org/content/what-isbn (user manual, section 5)
+"""
+
+from django.core.exceptions import ValidationError
+
+# Hyphens and spaces only group the digits; they carry no meaning.
+SEPARATORS = str.maketrans("", "", "- ")
+
+
+def normalize_isbn(value: str) -> str:
+    """Return ``value`` without separators, with an ISBN-10 check digit X in uppercase."""
+    return value.strip().translate(SEPARATORS).upper()
+
+
+def isbn10_is_valid(isbn: str) -> bool:
+    """Nine digits and a check digit (0-9 or X) whose weighted sum is divisible by 11."""
+    if len(isbn) != 10 or not isbn[:9].isdigit() or not (isbn[9].isdigit() or isbn[9] == "X"):
+        return False
+    digits = [int(char) for char in isbn[:9]] + [10 if isbn[9] == "X" else int(isbn[9])]
+    return sum(weight * digit for weight, digit in zip(range(10, 0, -1), digits, strict=True)) % 11 == 0
+
+
+def isbn13_is_valid(isbn: str) -> bool:
+    """Thirteen digits starting 978 or 979 whose alternating 1-3 weighted sum is divisible by 10."""
+    if len(isbn) != 13 or not isbn.isdigit() or not isbn.startswith(("978", "979")):
+        return False
+    total = sum(int(char) * (3 if index % 2 else 1) for index, char in enumerate(isbn))
+    return total % 10 == 0
+
+
+def validate_isbn(value: str) -> None:
+    """Raise ValidationError unless ``value`` is a valid ISBN-10 or ISBN-13."""
+    isbn = normalize_isbn(value)
+    if len(isbn) not in (10, 13) or not isbn.isascii():
+        raise ValidationError(
+            "Enter an ISBN of 10 or 13 characters (hyphens and spaces are ignored).",
+            code="invalid_length",
+        )
+    if not (isbn10_is_valid(isbn) or isbn13_is_valid(isbn)):
+        raise ValidationError(
+            "This is not a valid ISBN: check the digits, the last one is a check digit.",
+            code="invalid_checksum",
+        )

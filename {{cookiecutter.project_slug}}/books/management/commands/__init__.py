@@ -1,0 +1,1 @@
+"""Commands run with ``python manage.py``."""

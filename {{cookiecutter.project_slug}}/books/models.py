@@ -1,0 +1,68 @@
+"""The Book model: what the library holds."""
+
+from typing import Any
+
+from django.db import models
+from django.db.models.functions import Lower
+
+from books.isbn import normalize_isbn, validate_isbn
+
+
+class IsbnField(models.CharField):
+    """A CharField that stores an ISBN without hyphens or spaces.
+
+    Normalising in ``to_python`` and ``get_prep_value`` means forms, the ORM
+    and lookups (``Book.objects.get(isbn="978-0-...")``) all see one spelling,
+    so the unique constraint catches a duplicate however it was typed.
+    """
+
+    description = "ISBN-10 or ISBN-13, stored without separators"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 13)
+        kwargs.setdefault("validators", [validate_isbn])
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if kwargs.get("max_length") == 13:
+            del kwargs["max_length"]
+        kwargs.pop("validators", None)
+        return name, path, args, kwargs
+
+    def to_python(self, value: Any) -> Any:
+        value = super().to_python(value)
+        return normalize_isbn(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        return normalize_isbn(value) if isinstance(value, str) else value
+
+    def formfield(self, **kwargs: Any) -> Any:
+        # Room for the hyphens people type; the stored value is at most 13.
+        return super().formfield(**{"max_length": 17, **kwargs})
+
+
+class Book(models.Model):
+    """A title in the library's catalogue, identified by its ISBN."""
+
+    title = models.CharField(max_length=250)
+    subtitle = models.CharField(max_length=250, blank=True)
+    author = models.CharField(max_length=250)
+    isbn = IsbnField("ISBN", help_text="ISBN-10 or ISBN-13; hyphens and spaces are ignored.")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # Lower() makes the order the same on every database, whatever its collation.
+        ordering = [Lower("title"), "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["isbn"],
+                name="books_book_isbn_unique",
+                violation_error_message="A book with this ISBN already exists.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,5 @@
+"""Settings modules: base (shared), local (development), test and production.
+
+Choose one with DJANGO_SETTINGS_MODULE; manage.py defaults to local, the WSGI
+and ASGI entry points to production.
+"""

@@ -1,0 +1,15 @@
+"""Database settings for SQLite: a file in the project unless DATABASE_URL names another.
+
+https://docs.djangoproject.com/en/6.1/ref/databases/#sqlite-notes
+"""
+
+from typing import Any
+
+from config.database_url import parse_database_url, sqlite_settings
+
+EXAMPLE_URL = "sqlite:////absolute/path/to/db.sqlite3"
+
+
+def database_settings(url: str) -> dict[str, Any]:
+    """Build the default DATABASES entry from ``url``."""
+    return sqlite_settings(parse_database_url(url, schemes=("sqlite",), example=EXAMPLE_URL))

@@ -1,0 +1,49 @@
+"""Settings for production: safe by default, every secret from the environment.
+
+`python manage.py check --deploy --fail-level WARNING` passes with these
+settings and only DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS set.
+https://docs.djangoproject.com/en/6.1/howto/deployment/checklist/
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_required
+from config.settings.base import *  # noqa: F403
+
+DEBUG = False
+
+# SECURITY WARNING: the key signs sessions and tokens; keep it out of the code.
+SECRET_KEY = env_required(
+    "DJANGO_SECRET_KEY",
+    "Set it to a long random value, e.g. the output of "
+    "python -c \"import secrets; print(secrets.token_urlsafe(50))\".",
+)
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=[])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS is not set. Set it to the comma-separated host names "
+        "this site answers to, e.g. api.example.com,localhost."
+    )
+
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+
+# HTTPS
+# https://docs.djangoproject.com/en/6.1/topics/security/#ssl-https
+
+# A TLS-terminating proxy in front sets X-Forwarded-Proto; trust it only
+# behind such a proxy.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Turn off only where no proxy terminates TLS (a local container on http).
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Health probes come over plain http from inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+
+# SECURITY WARNING: once browsers have seen HSTS they refuse plain http for
+# this long; start with a small value (e.g. 60) on a new domain.
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)

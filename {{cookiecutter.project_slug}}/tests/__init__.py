@@ -1,0 +1,1 @@
+"""The project's tests, run with pytest and pytest-django."""

@@ -1,0 +1,263 @@
+"""The books API: every endpoint, its permissions and its errors."""
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from books.models import Book
+from tests.factories import PASSWORD, BookFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("api:book-list")
+NEW_BOOK: dict[str, Any] = {
+    "title": "Django for APIs",
+    "subtitle": "Build web APIs with Python and Django",
+    "author": "William S. Vincent",
+    "isbn": "978-0-306-40615-7",
+}
+
+
+def detail_url(book: Book) -> str:
+    return reverse("api:book-detail", kwargs={"pk": book.pk})
+
+
+def test_list_books_is_open_to_everyone(api_client: APIClient) -> None:
+    """Anyone can read the catalogue, a page at a time, in title order."""
+    BookFactory.create_batch(3)
+
+    response = api_client.get(LIST_URL)
+
+    assert response.status_code == status.HTTP_200_OK
+    assert response.data["count"] == 3
+    titles = [book["title"] for book in response.data["results"]]
+    assert titles == sorted(titles, key=str.lower)
+
+
+def test_list_books_uses_constant_queries(
+    api_client: APIClient, django_assert_num_queries: Any
+) -> None:
+    """The list costs the same number of queries for 2 books as for 20."""
+    BookFactory.create_batch(2)
+    with django_assert_num_queries(2):  # the count and the page
+        api_client.get(LIST_URL)
+
+    BookFactory.create_batch(18)
+    with django_assert_num_queries(2):
+        response = api_client.get(LIST_URL)
+    assert len(response.data["results"]) == 20
+
+
+def test_retrieve_book(api_client: APIClient) -> None:
+    """One book by id, with every field."""
+    book = BookFactory()
+
+    response = api_client.get(detail_url(book))
+
+    assert response.status_code == status.HTTP_200_OK
+    assert response.data["isbn"] == book.isbn
+    assert set(response.data) == {"id", "title", "subtitle", "author", "isbn", "created", "updated"}
+
+
+def test_retrieve_missing_book_is_404(api_client: APIClient) -> None:
+    """An id that does not exist is a 404."""
+    response = api_client.get(reverse("api:book-detail", kwargs={"pk": 999_999}))
+
+    assert response.status_code == status.HTTP_404_NOT_FOUND
+
+
+def test_create_book_requires_authentication(api_client: APIClient) -> None:
+    """An anonymous write is refused with 401 and a WWW-Authenticate header."""
+    response = api_client.post(LIST_URL, NEW_BOOK)
+
+    assert response.status_code == status.HTTP_401_UNAUTHORIZED
+    assert response["WWW-Authenticate"] == "Token"
+    assert not Book.objects.exists()
+
+
+def test_create_book_with_token(token_client: APIClient) -> None:
+    """An authenticated user creates a book; the ISBN comes back normalised."""
+    response = token_client.post(LIST_URL, NEW_BOOK)
+
+    assert response.status_code == status.HTTP_201_CREATED
+    assert response.data["isbn"] == "9780306406157"
+    assert Book.objects.get().title == NEW_BOOK["title"]
+
+
+def test_create_book_with_session(user: Any, api_client: APIClient) -> None:
+    """A signed-in browser session may write too (the browsable API)."""
+    api_client.force_login(user)
+
+    response = api_client.post(LIST_URL, {**NEW_BOOK, "subtitle": ""})
+
+    assert response.status_code == status.HTTP_201_CREATED
+    assert response.data["subtitle"] == ""
+
+
+def test_create_book_subtitle_is_optional(token_client: APIClient) -> None:
+    """A book without a subtitle is fine."""
+    payload = {key: value for key, value in NEW_BOOK.items() if key != "subtitle"}
+
+    response = token_client.post(LIST_URL, payload)
+
+    assert response.status_code == status.HTTP_201_CREATED
+    assert response.data["subtitle"] == ""
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"author": ""}, "author"),
+        ({"isbn": "9780306406158"}, "isbn"),
+        ({"isbn": "12345"}, "isbn"),
+        ({"isbn": "978-0-306-40615-7-1234"}, "isbn"),
+        ({"title": "x" * 251}, "title"),
+    ],
+)
+def test_create_book_rejects_invalid_fields(
+    token_client: APIClient, changes: dict[str, str], field: str
+) -> None:
+    """Invalid input gets 400 with an error list under the field's name, and nothing is saved."""
+    response = token_client.post(LIST_URL, {**NEW_BOOK, **changes})
+
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert list(response.data) == [field]
+    assert not Book.objects.exists()
+
+
+def test_create_book_rejects_missing_fields(token_client: APIClient) -> None:
+    """Every required field missing is named at once."""
+    response = token_client.post(LIST_URL, {})
+
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert set(response.data) == {"title", "author", "isbn"}
+
+
+def test_create_book_rejects_duplicate_isbn(token_client: APIClient) -> None:
+    """A duplicate ISBN, however hyphenated, is a 400 on the isbn field, never a 500."""
+    BookFactory(isbn="9780306406157")
+
+    response = token_client.post(LIST_URL, NEW_BOOK)
+
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert response.data == {"isbn": ["A book with this ISBN already exists."]}
+
+
+def test_create_book_rejects_non_json_body(token_client: APIClient) -> None:
+    """A malformed JSON body is a 400 with a message, not a 500."""
+    response = token_client.post(LIST_URL, "{not json", content_type="application/json")
+
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert "JSON parse error" in response.data["detail"]
+
+
+def test_update_book(token_client: APIClient) -> None:
+    """PUT replaces every writable field."""
+    book = BookFactory()
+
+    response = token_client.put(detail_url(book), NEW_BOOK)
+
+    assert response.status_code == status.HTTP_200_OK
+    book.refresh_from_db()
+    assert (book.title, book.isbn) == (NEW_BOOK["title"], "9780306406157")
+
+
+def test_update_book_keeping_its_own_isbn(token_client: APIClient) -> None:
+    """Saving a book with its own ISBN is not a duplicate."""
+    book = BookFactory()
+
+    response = token_client.put(
+        detail_url(book), {**NEW_BOOK, "isbn": book.isbn, "title": "New title"}
+    )
+
+    assert response.status_code == status.HTTP_200_OK
+
+
+def test_update_book_to_another_books_isbn_is_400(token_client: APIClient) -> None:
+    """Taking another book's ISBN is refused."""
+    book, other = BookFactory.create_batch(2)
+
+    response = token_client.patch(detail_url(book), {"isbn": other.isbn})
+
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert "isbn" in response.data
+
+
+def test_partial_update_book(token_client: APIClient) -> None:
+    """PATCH changes only what it sends."""
+    book = BookFactory()
+
+    response = token_client.patch(detail_url(book), {"subtitle": "Second edition"})
+
+    assert response.status_code == status.HTTP_200_OK
+    book.refresh_from_db()
+    assert book.subtitle == "Second edition"
+
+
+def test_update_book_requires_authentication(api_client: APIClient) -> None:
+    """Anonymous PUT and PATCH are refused and change nothing."""
+    book = BookFactory()
+
+    assert api_client.put(detail_url(book), NEW_BOOK).status_code == status.HTTP_401_UNAUTHORIZED
+    assert api_client.patch(detail_url(book), {"title": "x"}).status_code == (
+        status.HTTP_401_UNAUTHORIZED
+    )
+    book.refresh_from_db()
+    assert book.title != "x"
+
+
+def test_delete_book(token_client: APIClient) -> None:
+    """An authenticated user deletes a book."""
+    book = BookFactory()
+
+    response = token_client.delete(detail_url(book))
+
+    assert response.status_code == status.HTTP_204_NO_CONTENT
+    assert not Book.objects.exists()
+
+
+def test_delete_book_requires_authentication(api_client: APIClient) -> None:
+    """An anonymous delete is refused and the book stays."""
+    book = BookFactory()
+
+    response = api_client.delete(detail_url(book))
+
+    assert response.status_code == status.HTTP_401_UNAUTHORIZED
+    assert Book.objects.filter(pk=book.pk).exists()
+
+
+def test_obtain_token_with_username_and_password(api_client: APIClient) -> None:
+    """The token endpoint returns the user's token for valid credentials."""
+    user = UserFactory()
+
+    response = api_client.post(
+        reverse("api:token"), {"username": user.username, "password": PASSWORD}
+    )
+
+    assert response.status_code == status.HTTP_200_OK
+    assert response.data["token"] == Token.objects.get(user=user).key
+
+
+def test_obtain_token_rejects_wrong_password(api_client: APIClient) -> None:
+    """Wrong credentials get 400 and no token."""
+    user = UserFactory()
+
+    response = api_client.post(reverse("api:token"), {"username": user.username, "password": "x"})
+
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert "token" not in response.data
+    assert not Token.objects.exists()
+
+
+def test_invalid_token_is_401(api_client: APIClient) -> None:
+    """A made-up token is refused even for reads, so clients notice a bad key."""
+    api_client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+
+    response = api_client.get(LIST_URL)
+
+    assert response.status_code == status.HTTP_401_UNAUTHORIZED

@@ -1,0 +1,74 @@
+"""The Book model: normalised ISBNs, uniqueness, validation."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from books.models import Book
+from tests.factories import BookFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_book_stores_isbn_without_hyphens() -> None:
+    """An ISBN saved with hyphens is stored, and found, without them."""
+    Book.objects.create(title="T", author="A", isbn="978-0-306-40615-7")
+
+    assert Book.objects.get().isbn == "9780306406157"
+    assert Book.objects.filter(isbn="978-0-306-40615-7").exists()
+
+
+def test_full_clean_normalizes_isbn() -> None:
+    """Model validation (as the admin runs it) normalises before checking length."""
+    book = Book(title="T", author="A", isbn="978-0-306-40615-7")
+
+    book.full_clean()
+
+    assert book.isbn == "9780306406157"
+
+
+def test_full_clean_rejects_invalid_isbn() -> None:
+    """A bad check digit is a validation error on the isbn field."""
+    book = Book(title="T", author="A", isbn="9780306406158")
+
+    with pytest.raises(ValidationError) as excinfo:
+        book.full_clean()
+
+    assert "isbn" in excinfo.value.message_dict
+
+
+def test_full_clean_rejects_duplicate_isbn_however_spelled() -> None:
+    """The unique constraint compares normalised ISBNs."""
+    BookFactory(isbn="9780306406157")
+    book = Book(title="T", author="A", isbn="978-0-306-40615-7")
+
+    with pytest.raises(ValidationError) as excinfo:
+        book.full_clean()
+
+    assert excinfo.value.messages == ["A book with this ISBN already exists."]
+
+
+def test_database_rejects_duplicate_isbn() -> None:
+    """The constraint holds in the database, not only in validation."""
+    BookFactory(isbn="9780306406157")
+
+    with pytest.raises(IntegrityError):
+        Book.objects.create(title="T", author="A", isbn="978-0306406157")
+
+
+def test_books_are_ordered_by_title_ignoring_case() -> None:
+    """The catalogue order does not depend on the database's collation."""
+    for title in ["banana", "Cherry", "apple", "Date"]:
+        BookFactory(title=title)
+
+    assert list(Book.objects.values_list("title", flat=True)) == [
+        "apple",
+        "banana",
+        "Cherry",
+        "Date",
+    ]
+
+
+def test_str_is_the_title() -> None:
+    """A book reads as its title in the admin and the shell."""
+    assert str(BookFactory.build(title="Dune")) == "Dune"
