@@ -147,9 +147,10 @@ def project_name_is_present(answers: dict[str, str]) -> str | None:
 
     Valid: ``Library API``. Invalid: an empty or all-blank name.
     """
-    if answers["project_name"].strip():
+    name = answers["project_name"]
+    if name.strip():
         return None
-    return 'project_name "": is empty. Give the project a name, e.g. "Library API".'
+    return f'project_name "{name}": is empty. Give the project a name, e.g. "Library API".'
 
 
 def email_is_valid(answers: dict[str, str]) -> str | None:
@@ -203,6 +204,10 @@ def choice_validator(field: str) -> Validator:
         return f'{field} "{value}": is not one of the offered choices. Choose one of {offered}.'
 
     validate.__name__ = f"{field}_is_offered"
+    validate.__doc__ = (
+        f"{field} must be one of its offered choices.\n\n"
+        f"Valid: ``{field}={CHOICES[field][0]}``. Invalid: ``{field}=other``."
+    )
     return validate
 
 

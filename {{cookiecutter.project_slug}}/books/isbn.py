@@ -19,7 +19,8 @@ def isbn10_is_valid(isbn: str) -> bool:
     if len(isbn) != 10 or not isbn[:9].isdigit() or not (isbn[9].isdigit() or isbn[9] == "X"):
         return False
     digits = [int(char) for char in isbn[:9]] + [10 if isbn[9] == "X" else int(isbn[9])]
-    return sum(weight * digit for weight, digit in zip(range(10, 0, -1), digits, strict=True)) % 11 == 0
+    total = sum(weight * digit for weight, digit in zip(range(10, 0, -1), digits, strict=True))
+    return total % 11 == 0
 
 
 def isbn13_is_valid(isbn: str) -> bool:

@@ -16,7 +16,7 @@ DEBUG = False
 SECRET_KEY = env_required(
     "DJANGO_SECRET_KEY",
     "Set it to a long random value, e.g. the output of "
-    "python -c \"import secrets; print(secrets.token_urlsafe(50))\".",
+    'python -c "import secrets; print(secrets.token_urlsafe(50))".',
 )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=[])

@@ -28,7 +28,9 @@ SAMPLE_BOOKS: tuple[dict[str, str], ...] = (
     },
     {
         "title": "Architecture Patterns with Python",
-        "subtitle": "Enabling Test-Driven Development, Domain-Driven Design, and Event-Driven Microservices",
+        "subtitle": (
+            "Enabling Test-Driven Development, Domain-Driven Design, and Event-Driven Microservices"
+        ),
         "author": "Harry Percival, Bob Gregory",
         "isbn": "978-1-4920-5220-3",
     },

@@ -1,0 +1,82 @@
+"""Shared helpers: the supported combinations, baking, and the real servers."""
+
+import os
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import tasks  # noqa: E402  (the repository root is not a package)
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+@dataclass(frozen=True)
+class Combination:
+    """One supported set of answers, with a readable test id."""
+
+    database: str
+    app_layout: str
+    python_version: str = "3.13"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.database}-{self.app_layout}-py{self.python_version}"
+
+    @property
+    def context(self) -> dict[str, str]:
+        return {
+            "database": self.database,
+            "app_layout": self.app_layout,
+            "python_version": self.python_version,
+            **self.extra,
+        }
+
+
+# Every database x layout, each Python version at least once, each licence once.
+SUPPORTED = (
+    Combination("postgresql", "split", extra={"open_source_license": "MIT"}),
+    Combination("postgresql", "single", "3.12", extra={"open_source_license": "BSD-3-Clause"}),
+    Combination("sqlite", "split", extra={"open_source_license": "Apache-2.0"}),
+    Combination("sqlite", "single", "3.14", extra={"open_source_license": "GPL-3.0"}),
+    Combination("mysql", "split", extra={"open_source_license": "Not open source"}),
+    Combination("mysql", "single"),
+)
+
+
+def combination_params(
+    combinations: tuple[Combination, ...] = SUPPORTED, *marks: Any
+) -> list[Any]:
+    return [pytest.param(combo, id=combo.id, marks=marks) for combo in combinations]
+
+
+def bake(output_dir: Path, **context: str) -> Path:
+    """Bake the template with ``context`` answers into ``output_dir``; return the project."""
+    return Path(
+        cookiecutter(str(ROOT), no_input=True, extra_context=context, output_dir=str(output_dir))
+    )
+
+
+def require_server(name: str, host: str, port: int) -> None:
+    """Skip when a server is unreachable, with the reason; fail instead under CI."""
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError as error:
+        reason = f"{name} is not reachable at {host}:{port} ({error})"
+        if IN_CI:
+            pytest.fail(f"{reason}; CI must run this test, so the server must be up")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def tools_venv() -> Path:
+    """The template's own tool environment (Poetry, ruff), created by tasks.py."""
+    return tasks.ensure_tools()

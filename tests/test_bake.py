@@ -1,0 +1,276 @@
+"""Bakes of every supported combination, unsupported answers, and hostile free text."""
+
+import ast
+import json
+import os
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.generate import generate_context
+from cookiecutter.main import cookiecutter
+from cookiecutter.prompt import prompt_for_config
+
+from tests.conftest import ROOT, SUPPORTED, Combination, bake, combination_params, tasks
+
+DRIVERS = {"postgresql": "psycopg[binary]", "mysql": "mysqlclient", "sqlite": None}
+# Words that must not appear in a project baked for another database.
+FOREIGN_WORDS = {
+    "postgresql": re.compile(r"psycopg|postgres", re.IGNORECASE),
+    "mysql": re.compile(r"mysql|mariadb", re.IGNORECASE),
+}
+UNRENDERED = re.compile(r"\{\{|\{%|\{#")
+
+
+def text_files(project: Path) -> list[Path]:
+    return [
+        path
+        for path in project.rglob("*")
+        if path.is_file() and ".venv" not in path.parts and path.suffix not in {".pyc"}
+    ]
+
+
+def ruff(tools_venv: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(tasks.bin_path(tools_venv, "ruff")), *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(params=combination_params())
+def baked(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Combination, Path]:
+    combo: Combination = request.param
+    return combo, bake(tmp_path, **combo.context)
+
+
+def test_bake_renders_every_file(baked: tuple[Combination, Path]) -> None:
+    """No Jinja is left in any baked file, and no template-only folder remains."""
+    _, project = baked
+
+    leftovers = [
+        str(path.relative_to(project))
+        for path in text_files(project)
+        if path.name != "book_list.html" and UNRENDERED.search(path.read_text(encoding="utf-8"))
+    ]
+
+    assert leftovers == []
+    assert not (project / "_locks").exists()
+    assert (project / "poetry.lock").is_file()
+
+
+def test_bake_layout(baked: tuple[Combination, Path]) -> None:
+    """split has an api app beside books; single folds the API into books.api."""
+    combo, project = baked
+    base = (project / "config" / "settings" / "base.py").read_text()
+    urls = (project / "config" / "urls.py").read_text()
+
+    if combo.app_layout == "split":
+        assert (project / "api" / "apps.py").is_file()
+        assert '"api.apps.ApiConfig"' in base
+        assert 'include("api.urls")' in urls
+    else:
+        assert not (project / "api").exists()
+        assert (project / "books" / "api" / "views.py").is_file()
+        assert not (project / "books" / "api" / "apps.py").exists()
+        assert "ApiConfig" not in base
+        assert 'include("books.api.urls")' in urls
+
+
+def test_bake_names_the_right_driver(baked: tuple[Combination, Path]) -> None:
+    """pyproject.toml parses and depends on exactly the chosen database's driver."""
+    combo, project = baked
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+
+    dependencies = pyproject["project"]["dependencies"]
+    for database, driver in DRIVERS.items():
+        if driver is None:
+            continue
+        present = any(dep.startswith(driver) for dep in dependencies)
+        assert present is (database == combo.database), (database, dependencies)
+    assert pyproject["project"]["requires-python"] == ">=3.12"
+    assert pyproject["tool"]["poetry"]["package-mode"] is False
+
+
+def test_bake_leaves_nothing_of_other_databases(baked: tuple[Combination, Path]) -> None:
+    """No file of the baked project mentions a database that was not chosen."""
+    combo, project = baked
+
+    mentions = [
+        f"{path.relative_to(project)}: {match.group()}"
+        for database, pattern in FOREIGN_WORDS.items()
+        if database != combo.database
+        for path in text_files(project)
+        if (match := pattern.search(path.read_text(encoding="utf-8")))
+    ]
+
+    assert mentions == []
+
+
+def test_bake_database_settings_are_the_chosen_ones(baked: tuple[Combination, Path]) -> None:
+    """config/settings/database.py is the chosen database's module, and the only one."""
+    combo, project = baked
+    settings = project / "config" / "settings"
+
+    assert not list(settings.glob("database_*.py"))
+    module = (settings / "database.py").read_text()
+    expected = {"postgresql": "PostgreSQL", "mysql": "MySQL", "sqlite": "SQLite"}
+    assert f"for {expected[combo.database]}" in (ast.get_docstring(ast.parse(module)) or "")
+
+
+def test_bake_passes_ruff(baked: tuple[Combination, Path], tools_venv: Path) -> None:
+    """The baked code is lint-clean and formatted, by its own ruff configuration."""
+    _, project = baked
+
+    check = ruff(tools_venv, "check", "--no-cache", project)
+    assert check.returncode == 0, check.stdout
+    fmt = ruff(tools_venv, "format", "--check", "--no-cache", project)
+    assert fmt.returncode == 0, fmt.stdout
+
+
+def test_bake_lock_matches_pyproject(baked: tuple[Combination, Path], tools_venv: Path) -> None:
+    """poetry.lock is current for pyproject.toml (else run `python3 tasks.py lock`)."""
+    _, project = baked
+
+    result = subprocess.run(
+        [str(tasks.bin_path(tools_venv, "poetry")), "check", "--lock", "--no-interaction"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=tasks.tool_env(),
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_bake_writes_a_fresh_secret_key(tmp_path: Path) -> None:
+    """Each bake's .env holds its own key; the template and .env.example hold none."""
+    keys = []
+    for name in ("one", "two"):
+        project = bake(tmp_path / name)
+        env = dict(
+            line.split("=", 1)
+            for line in (project / ".env").read_text().splitlines()
+            if line and not line.startswith("#")
+        )
+        keys.append(env["DJANGO_SECRET_KEY"])
+        assert "DJANGO_SECRET_KEY=\n" in (project / ".env.example").read_text()
+        assert os.stat(project / ".env").st_mode & 0o077 == 0
+
+    assert keys[0] != keys[1]
+    assert all(len(key) >= 50 for key in keys)
+
+
+def test_bake_prints_next_steps(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """The post-generation hook ends with the commands to run next."""
+    bake(tmp_path, project_name="Shelf")
+
+    out = capfd.readouterr().out
+    assert "cd shelf" in out
+    assert "poetry run python manage.py runserver" in out
+
+
+@pytest.mark.parametrize(
+    ("context", "field"),
+    [
+        pytest.param({"project_slug": "class"}, "project_slug", id="slug-keyword"),
+        pytest.param({"project_slug": "library-api"}, "project_slug", id="slug-not-identifier"),
+        pytest.param({"project_slug": "LibraryAPI"}, "project_slug", id="slug-uppercase"),
+        pytest.param({"project_slug": "django"}, "project_slug", id="slug-shadows-django"),
+        pytest.param({"project_slug": "books"}, "project_slug", id="slug-shadows-books"),
+        pytest.param({"project_name": "2024 Library"}, "project_slug", id="derived-slug-digit"),
+        pytest.param({"project_name": " "}, "project_name", id="name-empty"),
+        pytest.param({"email": "not-an-email"}, "email", id="email"),
+        pytest.param({"version": "v1 beta"}, "version", id="version"),
+        pytest.param({"timezone": "Moon/Base"}, "timezone", id="timezone"),
+    ],
+)
+def test_unsupported_answers_fail_and_leave_nothing(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], context: dict[str, str], field: str
+) -> None:
+    """A rejected answer stops the bake with one ERROR line naming it, and an empty folder."""
+    with pytest.raises(FailedHookException):
+        bake(tmp_path, **context)
+
+    assert list(tmp_path.iterdir()) == []
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR: ")]
+    assert len(errors) == 1
+    assert errors[0].startswith(f'ERROR: {field} "')
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("database", "oracle"),
+        ("app_layout", "hexagonal"),
+        ("python_version", "3.11"),
+        ("open_source_license", "Proprietary"),
+    ],
+)
+def test_choice_outside_its_list_fails_and_leaves_nothing(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], field: str, value: str
+) -> None:
+    """An answer outside a choice list, from an edited replay file, is refused by the hook.
+
+    (On the command line cookiecutter refuses such an override itself, before
+    any hook runs; a replay file skips that check.)
+    """
+    replay = replay_file(tmp_path / "replay.json", **{field: value})
+    output = tmp_path / "out"
+    output.mkdir()
+
+    with pytest.raises(FailedHookException):
+        cookiecutter(str(ROOT), replay=str(replay), output_dir=str(output))
+
+    assert list(output.iterdir()) == []
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR: ")]
+    assert errors == [errors[0]]
+    assert errors[0].startswith(f'ERROR: {field} "{value}": is not one of the offered choices.')
+
+
+def replay_file(path: Path, **answers: str) -> Path:
+    """A cookiecutter replay file: the default answers with ``answers`` on top."""
+    context = generate_context(context_file=str(ROOT / "cookiecutter.json"))
+    cookiecutter_answers = {**prompt_for_config(context, no_input=True), **answers}
+    cookiecutter_answers["_template"] = str(ROOT)
+    path.write_text(json.dumps({"cookiecutter": cookiecutter_answers}))
+    return path
+
+
+HOSTILE: dict[str, Any] = {
+    "project_name": 'Bibliothèque "Quotes" \\ Ünïcode',
+    "description": 'Line one\nLine "two" with \\backslash\\, {{ "{{" }} braces }}, tab\tand 😀',
+    "author_name": "O'Brien \"The Author\" \\ Zoë",
+}
+
+
+@pytest.mark.parametrize("combo", combination_params(SUPPORTED[:3]))
+def test_hostile_free_text_still_gives_valid_files(
+    tmp_path: Path, tools_venv: Path, combo: Combination
+) -> None:
+    """Quotes, backslashes, non-ASCII, braces and newlines in answers break no file."""
+    project = bake(tmp_path, **combo.context, **HOSTILE)
+
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["description"] == (
+        'Line one\nLine "two" with \\backslash\\, {{ braces }}, tab\tand 😀'
+    )
+    assert pyproject["project"]["authors"][0]["name"] == HOSTILE["author_name"]
+    assert project.name == "bibliotheque_quotes_unicode"
+    for path in project.rglob("*.py"):
+        ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    base = ast.parse((project / "config" / "settings" / "base.py").read_text(encoding="utf-8"))
+    names = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in base.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id == "PROJECT_NAME"
+    }
+    assert names == {"PROJECT_NAME": HOSTILE["project_name"]}
+    assert ruff(tools_venv, "check", "--no-cache", project).returncode == 0

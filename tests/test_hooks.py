@@ -1,0 +1,210 @@
+"""The hooks' functions as units, imported from a rendering with the default answers."""
+
+import importlib.util
+import stat
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from cookiecutter.environment import StrictEnvironment
+from cookiecutter.generate import generate_context
+from cookiecutter.prompt import prompt_for_config
+
+from tests.conftest import ROOT
+
+
+def render_hook(name: str, tmp_path: Path) -> ModuleType:
+    """Render hooks/<name>.py as cookiecutter would for a default bake, and import it."""
+    context = generate_context(context_file=str(ROOT / "cookiecutter.json"))
+    answers = prompt_for_config(context, no_input=True)
+    env = StrictEnvironment(context={"cookiecutter": answers}, keep_trailing_newline=True)
+    source = env.from_string((ROOT / "hooks" / f"{name}.py").read_text()).render(
+        cookiecutter=answers
+    )
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def pre_gen(tmp_path: Path) -> ModuleType:
+    return render_hook("pre_gen_project", tmp_path)
+
+
+@pytest.fixture
+def post_gen(tmp_path: Path) -> ModuleType:
+    return render_hook("post_gen_project", tmp_path)
+
+
+def test_pre_gen_reads_the_default_answers(pre_gen: ModuleType) -> None:
+    """The rendered hook sees the answers cookiecutter.json gives by default."""
+    assert pre_gen.ANSWERS["project_slug"] == "library_api"
+    assert pre_gen.ANSWERS["database"] == "postgresql"
+    assert pre_gen.first_error(pre_gen.ANSWERS) is None
+    assert pre_gen.main() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("project_slug", "library-api", "is not a valid Python package name"),
+        ("project_slug", "2books", "is not a valid Python package name"),
+        ("project_slug", "bibliothèque", "is not a valid Python package name"),
+        ("project_slug", "LibraryApi", 'Use "libraryapi" instead'),
+        ("project_slug", "class", "is a Python keyword"),
+        ("project_slug", "match", "is a Python keyword"),
+        ("project_slug", "django", 'would shadow the module "django"'),
+        ("project_slug", "rest_framework", "would shadow"),
+        ("project_slug", "books", "would shadow"),
+        ("project_slug", "api", "would shadow"),
+        ("project_slug", "config", "would shadow"),
+        ("project_slug", "test", "would shadow"),
+        ("project_slug", "json", "would shadow"),
+        ("project_name", "   ", "is empty"),
+        ("email", "team", "is not a valid email address"),
+        ("email", "team@localhost", "is not a valid email address"),
+        ("email", "a b@example.com", "is not a valid email address"),
+        ("version", "one", "is not a PEP 440 version"),
+        ("version", "1..0", "is not a PEP 440 version"),
+        ("timezone", "Mars/Olympus", "is not an IANA time zone name"),
+        ("timezone", "../etc/passwd", "is not an IANA time zone name"),
+        ("database", "oracle", 'Choose one of "postgresql", "sqlite", "mysql"'),
+        ("app_layout", "microservices", "is not one of the offered choices"),
+        ("python_version", "3.11", "is not one of the offered choices"),
+        ("open_source_license", "WTFPL", "is not one of the offered choices"),
+    ],
+)
+def test_pre_gen_rejects_bad_answer(
+    pre_gen: ModuleType, field: str, value: str, message: str
+) -> None:
+    """Each rule names the answer, what is wrong, and how to fix it."""
+    error = pre_gen.first_error({**pre_gen.ANSWERS, field: value})
+
+    assert error is not None
+    assert error.startswith(f'{field} "{value}": ')
+    assert message in error
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("project_slug", "class_api"),
+        ("version", "1.0rc1"),
+        ("version", "2024.1.post2.dev3"),
+        ("email", "first.last+tag@mail.example.co.uk"),
+        ("timezone", "Europe/Paris"),
+        ("database", "mysql"),
+    ],
+)
+def test_pre_gen_accepts_good_answer(pre_gen: ModuleType, field: str, value: str) -> None:
+    """The docstrings' valid examples pass."""
+    assert pre_gen.first_error({**pre_gen.ANSWERS, field: value}) is None
+
+
+def test_every_rule_has_a_docstring_with_examples(pre_gen: ModuleType) -> None:
+    """Each validator documents one valid and one invalid example."""
+    for validate in pre_gen.VALIDATORS:
+        doc = validate.__doc__ or ""
+        assert "Valid:" in doc, validate.__name__
+        assert "Invalid:" in doc, validate.__name__
+
+
+def test_pre_gen_main_prints_one_error_line(
+    pre_gen: ModuleType, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure prints ERROR: and one line, and exits 1."""
+    monkeypatch.setitem(pre_gen.ANSWERS, "project_slug", "class")
+
+    assert pre_gen.main() == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith('ERROR: project_slug "class": is a Python keyword.')
+    assert err.count("\n") == 1
+
+
+def test_env_file_text_fills_only_the_secret_key(post_gen: ModuleType) -> None:
+    """The key goes on the empty DJANGO_SECRET_KEY line; other lines stay as they were."""
+    example = "# comment\nDJANGO_SECRET_KEY=\nDJANGO_DEBUG=true"
+
+    text = post_gen.env_file_text(example, "abc")
+
+    assert text == "# comment\nDJANGO_SECRET_KEY=abc\nDJANGO_DEBUG=true\n"
+
+
+def test_new_secret_key_is_long_and_fresh(post_gen: ModuleType) -> None:
+    """Keys are long enough for check --deploy and never repeat."""
+    keys = {post_gen.new_secret_key() for _ in range(20)}
+
+    assert len(keys) == 20
+    assert all(len(key) >= 50 and len(set(key)) >= 5 for key in keys)
+
+
+def make_tree(root: Path) -> None:
+    for database in post_gen_databases():
+        (root / "_locks").mkdir(exist_ok=True)
+        (root / "_locks" / f"poetry-{database}.lock").write_text(database)
+        settings = root / "config" / "settings"
+        settings.mkdir(parents=True, exist_ok=True)
+        (settings / f"database_{database}.py").write_text(database)
+
+
+def post_gen_databases() -> tuple[str, ...]:
+    return ("postgresql", "sqlite", "mysql")
+
+
+@pytest.mark.parametrize("database", post_gen_databases())
+def test_keep_database_files_keeps_only_the_chosen(
+    post_gen: ModuleType, tmp_path: Path, database: str
+) -> None:
+    """The chosen lock and settings take their final names; the others are gone."""
+    make_tree(tmp_path)
+
+    post_gen.keep_database_files(tmp_path, database)
+
+    assert (tmp_path / "poetry.lock").read_text() == database
+    assert not (tmp_path / "_locks").exists()
+    settings = sorted(p.name for p in (tmp_path / "config" / "settings").iterdir())
+    assert settings == ["database.py"]
+    assert (tmp_path / "config" / "settings" / "database.py").read_text() == database
+
+
+def test_single_layout_moves_api_into_books(post_gen: ModuleType, tmp_path: Path) -> None:
+    """single: api/ becomes books/api/ without an AppConfig; split leaves it alone."""
+    for name in ("__init__.py", "apps.py", "views.py"):
+        (tmp_path / "api").mkdir(exist_ok=True)
+        (tmp_path / "api" / name).write_text(name)
+    (tmp_path / "books").mkdir()
+
+    post_gen.apply_app_layout(tmp_path, "split")
+    assert (tmp_path / "api" / "apps.py").exists()
+
+    post_gen.apply_app_layout(tmp_path, "single")
+    assert not (tmp_path / "api").exists()
+    assert sorted(p.name for p in (tmp_path / "books" / "api").iterdir()) == [
+        "__init__.py",
+        "views.py",
+    ]
+
+
+def test_write_env_file_is_private(post_gen: ModuleType, tmp_path: Path) -> None:
+    """.env is readable by its owner only."""
+    (tmp_path / ".env.example").write_text("DJANGO_SECRET_KEY=\n")
+
+    post_gen.write_env_file(tmp_path)
+
+    env_file = tmp_path / ".env"
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert env_file.read_text().startswith("DJANGO_SECRET_KEY=")
+    assert len(env_file.read_text().strip()) > len("DJANGO_SECRET_KEY=") + 50
+
+
+def test_next_steps_name_the_project(post_gen: ModuleType) -> None:
+    """The printed steps start from the project folder and end at the URLs."""
+    steps = post_gen.next_steps("shelf")
+
+    assert "cd shelf" in steps
+    assert "http://127.0.0.1:8000/api/v1/books/" in steps
