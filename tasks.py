@@ -74,13 +74,38 @@ def dev_requirements() -> list[str]:
         return tomllib.load(handle)["dependency-groups"]["dev"]
 
 
-def ensure_tools() -> Path:
-    """Create or refresh .venv with the pinned tools; return its path."""
-    if sys.version_info < MIN_PYTHON:
+def newer_python() -> str | None:
+    """A Python 3.12+ on PATH or among pyenv's versions, for when python3 is older."""
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = [shutil.which(f"python3.{minor}") for minor in range(20, MIN_PYTHON[1] - 1, -1)]
+    candidates += sorted(map(str, pyenv_root.glob("versions/3.*/bin/python3")), reverse=True)
+    check = f"import sys; sys.exit(sys.version_info < {MIN_PYTHON!r})"
+    for candidate in filter(None, candidates):
+        probe = subprocess.run([candidate, "-c", check], capture_output=True, check=False)  # noqa: S603
+        if probe.returncode == 0:
+            return candidate
+    return None
+
+
+def ensure_python() -> None:
+    """Re-run this script under Python 3.12+ when started by an older python3."""
+    if sys.version_info >= MIN_PYTHON:
+        return
+    found = newer_python()
+    if found is None:
         fail(
             f"Python {'.'.join(map(str, MIN_PYTHON))}+ is needed, this is "
-            f"{sys.version.split()[0]}. Run the command with python3.12 or newer."
+            f"{sys.version.split()[0]} and no newer one was found. Install Python 3.12 or newer."
         )
+    print(f"python3 is {sys.version.split()[0]}; using {found}", file=sys.stderr)
+    # A pyenv shim exports its own PYENV_VERSION to children; the found
+    # interpreter is a real binary, so drop the variable for what it runs.
+    os.environ.pop("PYENV_VERSION", None)
+    os.execv(found, [found, __file__, *sys.argv[1:]])  # noqa: S606
+
+
+def ensure_tools() -> Path:
+    """Create or refresh .venv with the pinned tools; return its path."""
     requirements = dev_requirements()
     stamp = hashlib.sha256(
         json.dumps([sys.version, requirements]).encode()
@@ -183,6 +208,7 @@ def lock(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    ensure_python()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="bake the default project and serve it")

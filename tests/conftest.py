@@ -1,8 +1,10 @@
 """Shared helpers: the supported combinations, baking, and the real servers."""
 
+import json
 import os
 import socket
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,3 +82,32 @@ def require_server(name: str, host: str, port: int) -> None:
 def tools_venv() -> Path:
     """The template's own tool environment (Poetry, ruff), created by tasks.py."""
     return tasks.ensure_tools()
+
+
+# Figures from the baked runs (test counts, times), gathered from every
+# xdist worker into one directory and printed at the end of the session.
+STATS_ENV = "DJANGO_DRF_DOCKER_STATS_DIR"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and STATS_ENV not in os.environ:
+        os.environ[STATS_ENV] = tempfile.mkdtemp(prefix="ddd-stats-")
+
+
+def record_stat(variant: str, figures: dict[str, Any]) -> None:
+    """Keep figures about one variant for the end-of-session summary."""
+    directory = Path(os.environ[STATS_ENV])
+    path = directory / f"{variant}.json"
+    merged = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**merged, **figures}))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    directory = Path(os.environ.get(STATS_ENV, "/nonexistent"))
+    files = sorted(directory.glob("*.json")) if directory.is_dir() else []
+    if not files:
+        return
+    terminalreporter.section("baked variants")
+    for path in files:
+        figures = ", ".join(f"{k}: {v}" for k, v in json.loads(path.read_text()).items())
+        terminalreporter.write_line(f"{path.stem}: {figures}")

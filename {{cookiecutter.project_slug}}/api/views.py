@@ -3,10 +3,12 @@
 from django.db import IntegrityError, transaction
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import SearchFilter
 from rest_framework.serializers import BaseSerializer
 
 from books.models import Book
 
+from .filters import CaseInsensitiveOrderingFilter
 from .serializers import DUPLICATE_ISBN, BookSerializer
 
 
@@ -30,11 +32,16 @@ def save_unique(serializer: BaseSerializer) -> None:
 class BookViewSet(viewsets.ModelViewSet):
     """List and create books; retrieve, update and delete one.
 
-    Reads are open to everyone; writes need an authenticated user.
+    Reads are open to everyone; writes need an authenticated user. The list
+    takes ``?search=`` (title, subtitle, author; case-insensitive) and
+    ``?ordering=`` (title, author, created; prefix ``-`` to reverse).
     """
 
     queryset = Book.objects.all()
     serializer_class = BookSerializer
+    filter_backends = [SearchFilter, CaseInsensitiveOrderingFilter]
+    search_fields = ["title", "subtitle", "author"]
+    ordering_fields = ["title", "author", "created"]
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         save_unique(serializer)

@@ -6,3 +6,8 @@ SECRET_KEY = "test-only-secret-key-not-used-anywhere-else"  # noqa: S105
 
 # The default hasher is deliberately slow; tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file rather than memory: the concurrency tests need connections that
+    # wait on each other's locks, as web workers do.
+    DATABASES["default"]["TEST"] = {"NAME": BASE_DIR / "test-db.sqlite3"}  # noqa: F405

@@ -1,0 +1,170 @@
+"""Baked projects run for real: installed from their lock, tested against their database.
+
+Each variant is installed from its own poetry.lock into a cached virtual
+environment; then its own test suite, the migrations check, ``migrate`` and
+the deploy checks run against SQLite or the machine's real PostgreSQL or
+MariaDB server. Each bake gets a database of its own, dropped afterwards.
+Server variants skip where the server is unreachable, and fail instead when
+the CI environment variable is set.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import (
+    SUPPORTED,
+    Combination,
+    bake,
+    combination_params,
+    record_stat,
+    require_server,
+    tasks,
+)
+
+PG = {
+    "host": "127.0.0.1",
+    "port": int(os.environ.get("TEST_PG_PORT", "5432")),
+    "user": os.environ.get("TEST_PG_USER", "postgres"),
+}
+MYSQL = {
+    "host": "127.0.0.1",
+    "port": int(os.environ.get("TEST_MYSQL_PORT", "3306")),
+    "user": os.environ.get("TEST_MYSQL_USER", "root"),
+}
+SERVER_NAMES = {"postgresql": "PostgreSQL", "mysql": "MariaDB/MySQL"}
+
+# Every database x layout, on the interpreter that runs this suite.
+VARIANTS = tuple(Combination(combo.database, combo.app_layout) for combo in SUPPORTED)
+SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)")
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Baked:
+    combo: Combination
+    project: Path
+    python: Path
+    env: dict[str, str]
+
+    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run the project's Python with ``args``; assert it succeeds."""
+        result = subprocess.run(
+            [str(self.python), *args],
+            cwd=self.project,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, f"{args}:\n{result.stdout}\n{result.stderr}"
+        return result
+
+
+def admin_sql(python: Path, database: str, statement: str) -> None:
+    """Run one administrative statement through the baked project's own driver."""
+    if database == "postgresql":
+        code = (
+            "import psycopg, sys\n"
+            f"with psycopg.connect(host={PG['host']!r}, port={PG['port']}, user={PG['user']!r},"
+            " dbname='postgres', autocommit=True) as conn:\n"
+            "    conn.execute(sys.argv[1])\n"
+        )
+    else:
+        code = (
+            "import MySQLdb, sys\n"
+            f"conn = MySQLdb.connect(host={MYSQL['host']!r}, port={MYSQL['port']},"
+            f" user={MYSQL['user']!r}, passwd='')\n"
+            "conn.cursor().execute(sys.argv[1])\n"
+            "conn.close()\n"
+        )
+    subprocess.run([str(python), "-c", code, statement], check=True, capture_output=True)
+
+
+def database_url(database: str, name: str) -> str:
+    if database == "postgresql":
+        return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
+    return f"mysql://{MYSQL['user']}@{MYSQL['host']}:{MYSQL['port']}/{name}"
+
+
+def quoted_name(database: str, name: str) -> str:
+    return f'"{name}"' if database == "postgresql" else f"`{name}`"
+
+
+@pytest.fixture(params=combination_params(VARIANTS))
+def baked(request: pytest.FixtureRequest, tmp_path: Path, tools_venv: Path) -> Iterator[Baked]:
+    """A bake of the variant, installed, with a fresh database of its own on its server."""
+    combo: Combination = request.param
+    server = {"postgresql": PG, "mysql": MYSQL}.get(combo.database)
+    if server is not None:
+        require_server(SERVER_NAMES[combo.database], server["host"], server["port"])
+    project = bake(tmp_path, **combo.context)
+    python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "PYTHONPATH", "VIRTUAL_ENV"}
+    }
+    if server is None:
+        yield Baked(combo, project, python, env)
+        return
+    name = f"bake_{uuid.uuid4().hex[:12]}"
+    admin_sql(python, combo.database, f"CREATE DATABASE {quoted_name(combo.database, name)}")
+    env["DATABASE_URL"] = database_url(combo.database, name)
+    try:
+        yield Baked(combo, project, python, env)
+    finally:
+        for db in (name, f"test_{name}"):
+            admin_sql(
+                python, combo.database, f"DROP DATABASE IF EXISTS {quoted_name(combo.database, db)}"
+            )
+
+
+def test_baked_test_suite_passes(baked: Baked) -> None:
+    """The project's own tests all pass on its database, none skipped."""
+    started = time.monotonic()
+    result = baked.run("-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header")
+    seconds = time.monotonic() - started
+
+    counts = {kind.rstrip("s"): int(n) for n, kind in SUMMARY.findall(result.stdout.splitlines()[-1])}
+    assert counts.get("passed", 0) > 50, result.stdout[-2000:]
+    assert set(counts) == {"passed"}, result.stdout[-2000:]
+    record_stat(baked.combo.id, {"baked tests passed": counts["passed"], "seconds": round(seconds, 1)})
+
+
+def test_baked_migrations_apply_and_are_complete(baked: Baked) -> None:
+    """Models and migrations agree; migrate and the sample data work on the real database."""
+    baked.run("manage.py", "makemigrations", "--check", "--dry-run")
+    baked.run("manage.py", "migrate", "--no-input")
+    shown = baked.run("manage.py", "showmigrations", "--list").stdout
+    assert "[X] 0001_initial" in shown
+    assert "[ ]" not in shown
+    baked.run("manage.py", "load_sample_books")
+    again = baked.run("manage.py", "load_sample_books").stdout
+    assert "0 added, 5 already present" in again
+
+
+def test_baked_production_settings_pass_deploy_checks(baked: Baked) -> None:
+    """check --deploy with production settings warns about nothing."""
+    result = baked.run(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        "--database",
+        "default",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY=f"deploy-check-{uuid.uuid4().hex}{uuid.uuid4().hex}",
+        DJANGO_ALLOWED_HOSTS="api.example.com",
+    )
+    assert "System check identified no issues" in result.stdout
