@@ -18,13 +18,20 @@ PROJECT_SLUG: Final[str] = json.loads(r'''{{ cookiecutter.project_slug | tojson 
 
 DATABASES: Final[tuple[str, ...]] = ("postgresql", "sqlite", "mysql")
 LOCKS_DIR: Final = Path("_locks")
+COMPOSE_DIR: Final = Path("_compose")
+COMPOSE_FILES: Final[tuple[str, ...]] = ("docker-compose.yml", "compose.override.yml")
 SETTINGS_DIR: Final = Path("config", "settings")
+# .env.example lines left empty for the hook to fill with fresh random values.
+SECRET_VARIABLES: Final[tuple[str, ...]] = ("DJANGO_SECRET_KEY", "DB_PASSWORD", "DB_ROOT_PASSWORD")
 
 
 def keep_database_files(project: Path, database: str) -> None:
-    """Give the chosen database its lock file and settings module; delete the others'."""
+    """Give the chosen database its lock, compose and settings files; delete the others'."""
     (project / LOCKS_DIR / f"poetry-{database}.lock").replace(project / "poetry.lock")
     shutil.rmtree(project / LOCKS_DIR)
+    for name in COMPOSE_FILES:
+        (project / COMPOSE_DIR / database / name).replace(project / name)
+    shutil.rmtree(project / COMPOSE_DIR)
     settings = project / SETTINGS_DIR
     (settings / f"database_{database}.py").replace(settings / "database.py")
     for other in DATABASES:
@@ -44,25 +51,26 @@ def apply_app_layout(project: Path, layout: str) -> None:
         move_api_into_books(project)
 
 
-def new_secret_key() -> str:
-    """A fresh key for this bake only: URL-safe, so .env parsers need no quoting."""
+def new_secret() -> str:
+    """A fresh random value for this bake only: URL-safe, so neither .env
+    parsers nor database URLs need quoting."""
     return secrets.token_urlsafe(50)
 
 
-def env_file_text(example: str, secret_key: str) -> str:
-    """Fill the empty DJANGO_SECRET_KEY line of .env.example with ``secret_key``."""
+def env_file_text(example: str) -> str:
+    """Fill each empty secret line of .env.example (``DJANGO_SECRET_KEY=``) with a new value."""
+    empty = {f"{name}=" for name in SECRET_VARIABLES}
     lines = [
-        f"DJANGO_SECRET_KEY={secret_key}" if line == "DJANGO_SECRET_KEY=" else line
-        for line in example.splitlines()
+        f"{line}{new_secret()}" if line in empty else line for line in example.splitlines()
     ]
     return "\n".join(lines) + "\n"
 
 
 def write_env_file(project: Path) -> None:
-    """Write .env (ignored by git and Docker) from .env.example with a new secret key."""
+    """Write .env (ignored by git and Docker) from .env.example with new secrets."""
     example = (project / ".env.example").read_text(encoding="utf-8")
     env_file = project / ".env"
-    env_file.write_text(env_file_text(example, new_secret_key()), encoding="utf-8")
+    env_file.write_text(env_file_text(example), encoding="utf-8")
     env_file.chmod(0o600)
 
 
@@ -79,6 +87,7 @@ def next_steps(slug: str) -> str:
             "  poetry run python manage.py runserver",
             "Then open http://127.0.0.1:8000/ (website) and http://127.0.0.1:8000/api/v1/books/ (API).",
             "Tests: poetry run pytest",
+            "Or with Docker: docker compose up, then the same URLs.",
             "",
         )
     )

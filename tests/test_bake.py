@@ -61,6 +61,7 @@ def test_bake_renders_every_file(baked: tuple[Combination, Path]) -> None:
 
     assert leftovers == []
     assert not (project / "_locks").exists()
+    assert not (project / "_compose").exists()
     assert (project / "poetry.lock").is_file()
 
 
@@ -131,6 +132,22 @@ def test_bake_passes_ruff(baked: tuple[Combination, Path], tools_venv: Path) -> 
     assert check.returncode == 0, check.stdout
     fmt = ruff(tools_venv, "format", "--check", "--no-cache", project)
     assert fmt.returncode == 0, fmt.stdout
+
+
+def test_bake_dockerfile_passes_hadolint(
+    baked: tuple[Combination, Path], tools_venv: Path
+) -> None:
+    """hadolint finds nothing to improve in the baked Dockerfile."""
+    _, project = baked
+
+    result = subprocess.run(
+        [str(tasks.bin_path(tools_venv, "hadolint")), str(project / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_bake_lock_matches_pyproject(baked: tuple[Combination, Path], tools_venv: Path) -> None:

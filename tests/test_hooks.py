@@ -126,18 +126,22 @@ def test_pre_gen_main_prints_one_error_line(
     assert err.count("\n") == 1
 
 
-def test_env_file_text_fills_only_the_secret_key(post_gen: ModuleType) -> None:
-    """The key goes on the empty DJANGO_SECRET_KEY line; other lines stay as they were."""
-    example = "# comment\nDJANGO_SECRET_KEY=\nDJANGO_DEBUG=true"
+def test_env_file_text_fills_only_the_empty_secret_lines(post_gen: ModuleType) -> None:
+    """Each empty secret line gets its own value; other lines stay as they were."""
+    example = "# DB_PASSWORD=\nDJANGO_SECRET_KEY=\nDB_PASSWORD=\nDJANGO_DEBUG=true\nOTHER="
 
-    text = post_gen.env_file_text(example, "abc")
+    lines = post_gen.env_file_text(example).splitlines()
 
-    assert text == "# comment\nDJANGO_SECRET_KEY=abc\nDJANGO_DEBUG=true\n"
+    assert lines[0] == "# DB_PASSWORD="
+    key = lines[1].removeprefix("DJANGO_SECRET_KEY=")
+    password = lines[2].removeprefix("DB_PASSWORD=")
+    assert len(key) >= 50 and len(password) >= 50 and key != password
+    assert lines[3:] == ["DJANGO_DEBUG=true", "OTHER="]
 
 
-def test_new_secret_key_is_long_and_fresh(post_gen: ModuleType) -> None:
+def test_new_secret_is_long_and_fresh(post_gen: ModuleType) -> None:
     """Keys are long enough for check --deploy and never repeat."""
-    keys = {post_gen.new_secret_key() for _ in range(20)}
+    keys = {post_gen.new_secret() for _ in range(20)}
 
     assert len(keys) == 20
     assert all(len(key) >= 50 and len(set(key)) >= 5 for key in keys)
@@ -147,6 +151,9 @@ def make_tree(root: Path) -> None:
     for database in post_gen_databases():
         (root / "_locks").mkdir(exist_ok=True)
         (root / "_locks" / f"poetry-{database}.lock").write_text(database)
+        (root / "_compose" / database).mkdir(parents=True)
+        for name in ("docker-compose.yml", "compose.override.yml"):
+            (root / "_compose" / database / name).write_text(database)
         settings = root / "config" / "settings"
         settings.mkdir(parents=True, exist_ok=True)
         (settings / f"database_{database}.py").write_text(database)
@@ -166,7 +173,10 @@ def test_keep_database_files_keeps_only_the_chosen(
     post_gen.keep_database_files(tmp_path, database)
 
     assert (tmp_path / "poetry.lock").read_text() == database
+    assert (tmp_path / "docker-compose.yml").read_text() == database
+    assert (tmp_path / "compose.override.yml").read_text() == database
     assert not (tmp_path / "_locks").exists()
+    assert not (tmp_path / "_compose").exists()
     settings = sorted(p.name for p in (tmp_path / "config" / "settings").iterdir())
     assert settings == ["database.py"]
     assert (tmp_path / "config" / "settings" / "database.py").read_text() == database

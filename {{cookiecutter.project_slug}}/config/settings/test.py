@@ -4,6 +4,12 @@ from config.settings.base import *  # noqa: F403
 
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else"  # noqa: S105
 
+# Tests run with DEBUG off and no collectstatic: no manifest to look names up in.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
 # The default hasher is deliberately slow; tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -1,0 +1,52 @@
+"""Health endpoints for container runtimes and orchestrators.
+
+- ``/health/live``: the process answers (liveness; restart it if not).
+- ``/health/ready``: the database answers too (readiness; send it traffic);
+  503 when it does not.
+
+They are answered by a middleware placed first, before host validation and
+the HTTPS redirect: probes come from inside the container or cluster, by IP
+address and over plain http, and must not need an entry in ALLOWED_HOSTS.
+"""
+
+import logging
+from collections.abc import Callable
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
+
+LIVE_PATH = "/health/live"
+READY_PATH = "/health/ready"
+
+
+def database_is_ready() -> bool:
+    """Run a trivial query; False (and a warning in the log) when the database fails."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        logger.warning("Readiness check: the database is unavailable: %s", error)
+        # Drop the broken connection so the next check (or request) reconnects.
+        connection.close()
+        return False
+    return True
+
+
+class HealthCheckMiddleware:
+    """Answer the two health paths before any other middleware runs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info.rstrip("/")
+        if path == LIVE_PATH:
+            return JsonResponse({"status": "ok"})
+        if path == READY_PATH:
+            if database_is_ready():
+                return JsonResponse({"status": "ok", "database": "ok"})
+            return JsonResponse({"status": "unavailable", "database": "unavailable"}, status=503)
+        return self.get_response(request)

@@ -1,0 +1,52 @@
+"""Health endpoints: liveness always, readiness only with a working database."""
+
+from typing import Any
+
+import pytest
+from django.db import OperationalError
+from django.test import Client
+from rest_framework import status
+
+from config import health
+
+
+def test_live_answers_without_the_database(client: Client) -> None:
+    """Liveness needs no database and no allowed host name."""
+    response = client.get("/health/live", HTTP_HOST="10.1.2.3:8000")
+
+    assert response.status_code == status.HTTP_200_OK
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_ready_answers_when_the_database_does(client: Client) -> None:
+    """Readiness runs a query and reports the database ok."""
+    response = client.get("/health/ready/")
+
+    assert response.status_code == status.HTTP_200_OK
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_ready_is_503_when_the_database_fails(
+    client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failing database turns readiness to 503, with the reason in the log."""
+
+    def broken_cursor(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(health.connection, "cursor", broken_cursor)
+
+    response = client.get("/health/ready")
+
+    assert response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
+    assert response.json()["database"] == "unavailable"
+    assert "connection refused" in caplog.text
+
+
+def test_other_paths_still_check_the_host(client: Client) -> None:
+    """Only the health paths skip host validation."""
+    response = client.get("/api/v1/books/", HTTP_HOST="evil.example")
+
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
