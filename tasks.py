@@ -55,7 +55,7 @@ def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def run(command: Sequence[str | Path], **kwargs: object) -> None:
     """Run a command, stopping with its exit code when it fails."""
-    result = subprocess.run([str(part) for part in command], check=False, **kwargs)  # noqa: S603
+    result = subprocess.run([str(part) for part in command], check=False, **kwargs)
     if result.returncode != 0:
         fail(f"{' '.join(map(str, command))} exited with {result.returncode}")
 
@@ -81,7 +81,7 @@ def newer_python() -> str | None:
     candidates += sorted(map(str, pyenv_root.glob("versions/3.*/bin/python3")), reverse=True)
     check = f"import sys; sys.exit(sys.version_info < {MIN_PYTHON!r})"
     for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", check], capture_output=True, check=False)  # noqa: S603
+        probe = subprocess.run([candidate, "-c", check], capture_output=True, check=False)
         if probe.returncode == 0:
             return candidate
     return None
@@ -101,15 +101,13 @@ def ensure_python() -> None:
     # A pyenv shim exports its own PYENV_VERSION to children; the found
     # interpreter is a real binary, so drop the variable for what it runs.
     os.environ.pop("PYENV_VERSION", None)
-    os.execv(found, [found, __file__, *sys.argv[1:]])  # noqa: S606
+    os.execv(found, [found, __file__, *sys.argv[1:]])
 
 
 def ensure_tools() -> Path:
     """Create or refresh .venv with the pinned tools; return its path."""
     requirements = dev_requirements()
-    stamp = hashlib.sha256(
-        json.dumps([sys.version, requirements]).encode()
-    ).hexdigest()
+    stamp = hashlib.sha256(json.dumps([sys.version, requirements]).encode()).hexdigest()
     stamp_file = TOOLS_VENV / ".tools-stamp"
     with locked(ROOT / ".venv.lock"):
         if stamp_file.is_file() and stamp_file.read_text() == stamp:
@@ -131,7 +129,9 @@ def install_project(project: Path, python: str | Path) -> Path:
     lock = (project / "poetry.lock").read_bytes()
     version = subprocess.run(
         [str(python), "-c", "import sys; print(sys.version)"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     key = hashlib.sha256(lock + version.encode()).hexdigest()[:16]
     target = CACHE_DIR / "venvs" / key
@@ -151,8 +151,14 @@ def bake(output_dir: Path, *extra_context: str) -> Path:
     """Bake the template with --no-input into ``output_dir``; return the project folder."""
     before = set(output_dir.iterdir()) if output_dir.is_dir() else set()
     run(
-        [bin_path(TOOLS_VENV, "cookiecutter"), "--no-input", "--output-dir", output_dir,
-         ROOT, *extra_context],
+        [
+            bin_path(TOOLS_VENV, "cookiecutter"),
+            "--no-input",
+            "--output-dir",
+            output_dir,
+            ROOT,
+            *extra_context,
+        ],
     )
     (project,) = set(output_dir.iterdir()) - before
     return project
@@ -175,7 +181,7 @@ def serve(args: argparse.Namespace) -> None:
         flush=True,
     )
     os.chdir(project)
-    os.execv(python, [str(python), "manage.py", "runserver", f"127.0.0.1:{args.port}"])  # noqa: S606
+    os.execv(python, [str(python), "manage.py", "runserver", f"127.0.0.1:{args.port}"])
 
 
 def test(args: argparse.Namespace) -> None:
@@ -183,7 +189,7 @@ def test(args: argparse.Namespace) -> None:
     tools = ensure_tools()
     command = [str(bin_path(tools, "python")), "-m", "pytest", "-n", "auto", *args.pytest_args]
     os.chdir(ROOT)
-    os.execve(command[0], command, tool_env())  # noqa: S606
+    os.execve(command[0], command, tool_env())
 
 
 def lock(args: argparse.Namespace) -> None:
@@ -209,17 +215,23 @@ def lock(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ensure_python()
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="bake the default project and serve it")
     serve_parser.add_argument("--port", type=int, default=8000)
-    serve_parser.add_argument("extra_context", nargs="*", help="key=value answers, e.g. app_layout=single")
+    serve_parser.add_argument(
+        "extra_context", nargs="*", help="key=value answers, e.g. app_layout=single"
+    )
     serve_parser.set_defaults(handler=serve)
     test_parser = commands.add_parser("test", help="run the template's test suite")
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
     test_parser.set_defaults(handler=test)
     lock_parser = commands.add_parser("lock", help="regenerate the variants' poetry.lock files")
-    lock_parser.add_argument("databases", nargs="*", help=f"any of {', '.join(DATABASES)}; all by default")
+    lock_parser.add_argument(
+        "databases", nargs="*", help=f"any of {', '.join(DATABASES)}; all by default"
+    )
     lock_parser.set_defaults(handler=lock)
     args = parser.parse_args(argv)
     args.handler(args)

@@ -60,9 +60,7 @@ def new_secret() -> str:
 def env_file_text(example: str) -> str:
     """Fill each empty secret line of .env.example (``DJANGO_SECRET_KEY=``) with a new value."""
     empty = {f"{name}=" for name in SECRET_VARIABLES}
-    lines = [
-        f"{line}{new_secret()}" if line in empty else line for line in example.splitlines()
-    ]
+    lines = [f"{line}{new_secret()}" if line in empty else line for line in example.splitlines()]
     return "\n".join(lines) + "\n"
 
 
@@ -85,7 +83,8 @@ def next_steps(slug: str) -> str:
             "  poetry run python manage.py migrate",
             "  poetry run python manage.py load_sample_books",
             "  poetry run python manage.py runserver",
-            "Then open http://127.0.0.1:8000/ (website) and http://127.0.0.1:8000/api/v1/books/ (API).",
+            "Then open http://127.0.0.1:8000/ (website)",
+            "and http://127.0.0.1:8000/api/v1/books/ (API).",
             "Tests: poetry run pytest",
             "Or with Docker: docker compose up, then the same URLs.",
             "",

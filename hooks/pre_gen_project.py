@@ -30,9 +30,7 @@ ANSWERS: Final[dict[str, str]] = {
     "python_version": json.loads(r'''{{ cookiecutter.python_version | tojson }}'''),
     "database": json.loads(r'''{{ cookiecutter.database | tojson }}'''),
     "app_layout": json.loads(r'''{{ cookiecutter.app_layout | tojson }}'''),
-    "open_source_license": json.loads(
-        r'''{{ cookiecutter.open_source_license | tojson }}'''
-    ),
+    "open_source_license": json.loads(r'''{{ cookiecutter.open_source_license | tojson }}'''),
     "timezone": json.loads(r'''{{ cookiecutter.timezone | tojson }}'''),
 }
 
@@ -102,7 +100,8 @@ def slug_is_identifier(answers: dict[str, str]) -> str | None:
         return None
     return (
         f'project_slug "{slug}": is not a valid Python package name. '
-        'Use lowercase ASCII letters, digits and underscores, starting with a letter, e.g. "library_api".'
+        "Use lowercase ASCII letters, digits and underscores, starting with a letter, "
+        'e.g. "library_api".'
     )
 
 
@@ -184,7 +183,10 @@ def timezone_is_known(answers: dict[str, str]) -> str | None:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return f'timezone "{name}": is not an IANA time zone name. Use one like "UTC" or "Europe/Paris".'
+        return (
+            f'timezone "{name}": is not an IANA time zone name. '
+            'Use one like "UTC" or "Europe/Paris".'
+        )
     return None
 
 

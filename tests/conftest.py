@@ -54,9 +54,7 @@ SUPPORTED = (
 )
 
 
-def combination_params(
-    combinations: tuple[Combination, ...] = SUPPORTED, *marks: Any
-) -> list[Any]:
+def combination_params(combinations: tuple[Combination, ...] = SUPPORTED, *marks: Any) -> list[Any]:
     return [pytest.param(combo, id=combo.id, marks=marks) for combo in combinations]
 
 

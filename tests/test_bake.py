@@ -134,9 +134,7 @@ def test_bake_passes_ruff(baked: tuple[Combination, Path], tools_venv: Path) -> 
     assert fmt.returncode == 0, fmt.stdout
 
 
-def test_bake_dockerfile_passes_hadolint(
-    baked: tuple[Combination, Path], tools_venv: Path
-) -> None:
+def test_bake_dockerfile_passes_hadolint(baked: tuple[Combination, Path], tools_venv: Path) -> None:
     """hadolint finds nothing to improve in the baked Dockerfile."""
     _, project = baked
 
@@ -263,7 +261,7 @@ def replay_file(path: Path, **answers: str) -> Path:
 HOSTILE: dict[str, Any] = {
     "project_name": 'Bibliothèque "Quotes" \\ Ünïcode',
     "description": 'Line one\nLine "two" with \\backslash\\, {{ "{{" }} braces }}, tab\tand 😀',
-    "author_name": "O'Brien \"The Author\" \\ Zoë",
+    "author_name": 'O\'Brien "The Author" \\ Zoë',
 }
 
 
@@ -286,7 +284,8 @@ def test_hostile_free_text_still_gives_valid_files(
     names = {
         node.targets[0].id: ast.literal_eval(node.value)
         for node in base.body
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
         and node.targets[0].id == "PROJECT_NAME"
     }
     assert names == {"PROJECT_NAME": HOSTILE["project_name"]}

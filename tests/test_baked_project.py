@@ -135,10 +135,14 @@ def test_baked_test_suite_passes(baked: Baked) -> None:
     result = baked.run("-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header")
     seconds = time.monotonic() - started
 
-    counts = {kind.rstrip("s"): int(n) for n, kind in SUMMARY.findall(result.stdout.splitlines()[-1])}
+    counts = {
+        kind.rstrip("s"): int(n) for n, kind in SUMMARY.findall(result.stdout.splitlines()[-1])
+    }
     assert counts.get("passed", 0) > 50, result.stdout[-2000:]
     assert set(counts) == {"passed"}, result.stdout[-2000:]
-    record_stat(baked.combo.id, {"baked tests passed": counts["passed"], "seconds": round(seconds, 1)})
+    record_stat(
+        baked.combo.id, {"baked tests passed": counts["passed"], "seconds": round(seconds, 1)}
+    )
 
 
 def test_baked_migrations_apply_and_are_complete(baked: Baked) -> None:

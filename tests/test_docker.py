@@ -75,7 +75,19 @@ def fix_python_standin_permissions(tag: str) -> None:
     /root traversable, once, so the stand-in behaves like the official image.
     The template's Dockerfile is unchanged.
     """
-    probe = ["docker", "run", "--rm", "--network", "host", "--user", "10001", tag, "python", "-c", ""]
+    probe = [
+        "docker",
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--user",
+        "10001",
+        tag,
+        "python",
+        "-c",
+        "",
+    ]
     if subprocess.run(probe, capture_output=True, check=False).returncode == 0:
         return
     fix = subprocess.run(
@@ -102,8 +114,17 @@ class Stack:
 
     def compose(self, *args: str, timeout: float = UP_TIMEOUT) -> subprocess.CompletedProcess[str]:
         return run(
-            ["docker", "compose", "-p", self.name, "-f", "docker-compose.yml",
-             "-f", str(self.override), *args],
+            [
+                "docker",
+                "compose",
+                "-p",
+                self.name,
+                "-f",
+                "docker-compose.yml",
+                "-f",
+                str(self.override),
+                *args,
+            ],
             cwd=self.project,
             timeout=timeout,
         )
@@ -125,11 +146,15 @@ class Stack:
 def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run a command; assert it succeeds, showing its output when it does not."""
     result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
-    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, (
+        f"{' '.join(command)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     return result
 
 
-def override_text(combo: Combination, web_port: int, db_port: int, password: str) -> str:
+def override_text(
+    combo: Combination, web_port: int, db_port: int, password: str, user: str = "app"
+) -> str:
     """The test-only compose file: host networking, free ports, service names resolved."""
     app = {
         "network_mode": "host",
@@ -139,10 +164,10 @@ def override_text(combo: Combination, web_port: int, db_port: int, password: str
     }
     services: dict[str, Any] = {"migrate": json.loads(json.dumps(app)), "web": app}
     if combo.database == "postgresql":
-        url = f"postgres://app:{password}@db:{db_port}/app"
+        url = f"postgres://{user}:{password}@db:{db_port}/app"
         services["db"] = {"network_mode": "host", "environment": {"PGPORT": str(db_port)}}
     elif combo.database == "mysql":
-        url = f"mysql://app:{password}@db:{db_port}/app"
+        url = f"mysql://{user}:{password}@db:{db_port}/app"
         services["db"] = {
             "network_mode": "host",
             "command": [
@@ -161,9 +186,7 @@ def override_text(combo: Combination, web_port: int, db_port: int, password: str
 
 
 @pytest.fixture(params=[pytest.param(c, id=c.id) for c in DOCKER_VARIANTS])
-def stack(
-    request: pytest.FixtureRequest, tmp_path: Path, docker_engine: None
-) -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest, tmp_path: Path, docker_engine: None) -> Iterator[Stack]:
     combo: Combination = request.param
     index = DOCKER_VARIANTS.index(combo)
     project = bake(tmp_path, **combo.context)
@@ -182,13 +205,32 @@ def stack(
         yield stack
     finally:
         subprocess.run(
-            ["docker", "compose", "-p", stack.name, "-f", "docker-compose.yml",
-             "-f", str(stack.override), "down", "-v", "--rmi", "local", "--timeout", "5"],
-            cwd=project, capture_output=True, check=False, timeout=120,
+            [
+                "docker",
+                "compose",
+                "-p",
+                stack.name,
+                "-f",
+                "docker-compose.yml",
+                "-f",
+                str(stack.override),
+                "down",
+                "-v",
+                "--rmi",
+                "local",
+                "--timeout",
+                "5",
+            ],
+            cwd=project,
+            capture_output=True,
+            check=False,
+            timeout=120,
         )
 
 
-def http(method: str, url: str, data: dict[str, str] | None = None, token: str = "") -> tuple[int, Any]:
+def http(
+    method: str, url: str, data: dict[str, str] | None = None, token: str = ""
+) -> tuple[int, Any]:
     request = urllib.request.Request(url, method=method)
     body = None
     if data is not None:
@@ -226,9 +268,19 @@ def test_docker_stack_builds_serves_and_keeps_data(stack: Stack) -> None:
 
     password = uuid.uuid4().hex
     stack.compose(
-        "exec", "-T", "-e", f"DJANGO_SUPERUSER_PASSWORD={password}", "web",
-        "python", "manage.py", "createsuperuser", "--no-input",
-        "--username", "admin", "--email", "admin@example.com",
+        "exec",
+        "-T",
+        "-e",
+        f"DJANGO_SUPERUSER_PASSWORD={password}",
+        "web",
+        "python",
+        "manage.py",
+        "createsuperuser",
+        "--no-input",
+        "--username",
+        "admin",
+        "--email",
+        "admin@example.com",
     )
     status, body = http(
         "POST", stack.url("/api/v1/auth/token/"), {"username": "admin", "password": password}
@@ -244,7 +296,9 @@ def test_docker_stack_builds_serves_and_keeps_data(stack: Stack) -> None:
     assert status == 200
     assert [(b["title"], b["isbn"]) for b in body["results"]] == [("Dune", "9780441172719")]
 
-    web_uid = stack.compose("exec", "-T", "web", "sh", "-c", "id -u; awk '/^Uid/ {print $2}' /proc/1/status")
+    web_uid = stack.compose(
+        "exec", "-T", "web", "sh", "-c", "id -u; awk '/^Uid/ {print $2}' /proc/1/status"
+    )
     assert web_uid.stdout.split() == ["10001", "10001"]
 
     size = image_size_mb(stack.image)
@@ -266,23 +320,128 @@ def test_docker_runtime_image_is_safe(stack: Stack) -> None:
     secret = stack.env_value("DJANGO_SECRET_KEY")
 
     deploy = run(
-        ["docker", "run", "--rm", "--network", "host",
-         "-e", f"DJANGO_SECRET_KEY=deploy-check-{uuid.uuid4().hex}{uuid.uuid4().hex}",
-         "-e", "DJANGO_ALLOWED_HOSTS=api.example.com",
-         stack.image, "python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "-e",
+            f"DJANGO_SECRET_KEY=deploy-check-{uuid.uuid4().hex}{uuid.uuid4().hex}",
+            "-e",
+            "DJANGO_ALLOWED_HOSTS=api.example.com",
+            stack.image,
+            "python",
+            "manage.py",
+            "check",
+            "--deploy",
+            "--fail-level",
+            "WARNING",
+        ]
     )
     assert "no issues" in deploy.stdout
 
     config = json.loads(run(["docker", "image", "inspect", stack.image]).stdout)[0]["Config"]
-    assert config["User"] == "app"
+    assert config["User"] == "10001:10001"
     assert not any(var.startswith("DJANGO_SECRET_KEY=") for var in config["Env"])
     assert "/health/live" in " ".join(config["Healthcheck"]["Test"])
 
     files = run(
-        ["docker", "run", "--rm", "--network", "host", stack.image, "sh", "-c",
-         f"test ! -e /app/.env && (grep -rlF '{secret}' /app /opt/venv || true)"]
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            stack.image,
+            "sh",
+            "-c",
+            f"test ! -e /app/.env && (grep -rlF '{secret}' /app /opt/venv || true)",
+        ]
     )
     assert files.stdout.strip() == ""
     history = run(["docker", "history", "--no-trunc", stack.image]).stdout
     assert secret not in history
 
+
+DEV_VARIANTS = (Combination("sqlite", "split"), Combination("mysql", "single"))
+
+
+@pytest.mark.parametrize("combo", [pytest.param(c, id=c.id) for c in DEV_VARIANTS])
+def test_docker_development_stack_tests_and_reloads(
+    tmp_path: Path, docker_engine: None, combo: Combination
+) -> None:
+    """`docker compose up` on a fresh bake (compose.override.yml included) serves the API,
+    runs the test suite in the container, and picks up a source change without a restart."""
+    project = bake(tmp_path, project_name="Dev Library", **combo.context)
+    index = len(DOCKER_VARIANTS) + DEV_VARIANTS.index(combo)
+    port, db_port = WEB_PORT_BASE + index, MYSQL_PORT_BASE + index
+    user, password = "app", ""
+    if combo.database == "mysql":
+        # The development override connects as root, so the tests can create their database.
+        user = "root"
+        password = next(
+            line.split("=", 1)[1]
+            for line in (project / ".env").read_text().splitlines()
+            if line.startswith("DB_ROOT_PASSWORD=")
+        )
+    services = json.loads(override_text(combo, port, db_port, password, user=user))["services"]
+    services["web"]["command"] = ["python", "manage.py", "runserver", f"0.0.0.0:{port}"]
+    override = tmp_path / "test-override.yml"
+    override.write_text(json.dumps({"services": services}))
+    name = f"ddd-dev-{uuid.uuid4().hex[:6]}"
+    compose = [
+        "docker",
+        "compose",
+        "-p",
+        name,
+        "-f",
+        "docker-compose.yml",
+        "-f",
+        "compose.override.yml",
+        "-f",
+        str(override),
+    ]
+    try:
+        run(
+            [*compose, "up", "--detach", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT)],
+            cwd=project,
+            timeout=UP_TIMEOUT,
+        )
+        assert "Dev Library" in wait_for_page(f"http://127.0.0.1:{port}/", "Dev Library")
+
+        tests = run(
+            [*compose, "run", "--rm", "--no-deps", "web", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=project,
+            timeout=UP_TIMEOUT,
+        )
+        assert " passed" in tests.stdout.splitlines()[-1]
+        assert "failed" not in tests.stdout.splitlines()[-1]
+
+        settings = project / "config" / "settings" / "base.py"
+        settings.write_text(settings.read_text().replace('"Dev Library"', '"Reloaded Library"'))
+        assert "Reloaded Library" in wait_for_page(f"http://127.0.0.1:{port}/", "Reloaded Library")
+    finally:
+        subprocess.run(
+            [*compose, "down", "-v", "--rmi", "local", "--timeout", "5"],
+            cwd=project,
+            capture_output=True,
+            check=False,
+            timeout=120,
+        )
+
+
+def wait_for_page(url: str, text: str, timeout: float = 60) -> str:
+    """Poll ``url`` until its body contains ``text``; return the last body seen."""
+    deadline = time.monotonic() + timeout
+    body = ""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                body = response.read().decode()
+            if text in body:
+                return body
+        except OSError:
+            pass
+        time.sleep(1)
+    return body

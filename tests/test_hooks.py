@@ -24,7 +24,8 @@ def render_hook(name: str, tmp_path: Path) -> ModuleType:
     path = tmp_path / f"{name}.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -135,7 +136,9 @@ def test_env_file_text_fills_only_the_empty_secret_lines(post_gen: ModuleType) -
     assert lines[0] == "# DB_PASSWORD="
     key = lines[1].removeprefix("DJANGO_SECRET_KEY=")
     password = lines[2].removeprefix("DB_PASSWORD=")
-    assert len(key) >= 50 and len(password) >= 50 and key != password
+    assert len(key) >= 50
+    assert len(password) >= 50
+    assert key != password
     assert lines[3:] == ["DJANGO_DEBUG=true", "OTHER="]
 
 

@@ -4,7 +4,10 @@ from config.settings.base import *  # noqa: F403
 
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else"  # noqa: S105
 
-# Tests run with DEBUG off and no collectstatic: no manifest to look names up in.
+# Tests run with DEBUG off and no collectstatic: no manifest to look names up
+# in, and no STATIC_ROOT for WhiteNoise to index at start-up (it would warn),
+# so it looks files up per request as in development.
+WHITENOISE_AUTOREFRESH = True
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
