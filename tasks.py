@@ -31,6 +31,7 @@ CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dj
 # index (see ../shared/README.md); elsewhere the folder does not exist.
 PYPI_COMPAT = ROOT.parent / "shared" / "pypi-compat"
 DATABASES = ("postgresql", "sqlite", "mysql")
+API_AUTHS = ("token", "jwt")
 MIN_PYTHON = (3, 12)
 
 
@@ -193,24 +194,26 @@ def test(args: argparse.Namespace) -> None:
 
 
 def lock(args: argparse.Namespace) -> None:
-    """Regenerate each database variant's poetry.lock from a fresh bake."""
+    """Regenerate the poetry.lock of each database x authentication from a fresh bake."""
     ensure_tools()
     poetry = bin_path(TOOLS_VENV, "poetry")
     unknown = set(args.databases) - set(DATABASES)
     if unknown:
         fail(f"unknown database {sorted(unknown)}; choose from {', '.join(DATABASES)}")
+    locks = ROOT / "{{cookiecutter.project_slug}}" / "_locks"
     for database in args.databases or DATABASES:
-        with tempfile.TemporaryDirectory() as tmp:
-            project = bake(Path(tmp), f"database={database}")
-            target = ROOT / "{{cookiecutter.project_slug}}" / "_locks" / f"poetry-{database}.lock"
-            # Start from the current lock so that unchanged pins stay as they are.
-            if target.is_file() and target.stat().st_size:
-                shutil.copy(target, project / "poetry.lock")
-            else:
-                (project / "poetry.lock").unlink()
-            run([poetry, "lock", "--no-interaction"], cwd=project, env=tool_env())
-            shutil.copy(project / "poetry.lock", target)
-            print(f"{target.relative_to(ROOT)}: locked")
+        for api_auth in API_AUTHS:
+            with tempfile.TemporaryDirectory() as tmp:
+                project = bake(Path(tmp), f"database={database}", f"api_auth={api_auth}")
+                target = locks / f"poetry-{database}-{api_auth}.lock"
+                # Start from the current lock so that unchanged pins stay as they are.
+                if target.is_file() and target.stat().st_size:
+                    shutil.copy(target, project / "poetry.lock")
+                else:
+                    (project / "poetry.lock").unlink()
+                run([poetry, "lock", "--no-interaction"], cwd=project, env=tool_env())
+                shutil.copy(project / "poetry.lock", target)
+                print(f"{target.relative_to(ROOT)}: locked")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from typing import Final
 
 DATABASE: Final[str] = json.loads(r'''{{ cookiecutter.database | tojson }}''')
 APP_LAYOUT: Final[str] = json.loads(r'''{{ cookiecutter.app_layout | tojson }}''')
+API_AUTH: Final[str] = json.loads(r'''{{ cookiecutter.api_auth | tojson }}''')
 PROJECT_SLUG: Final[str] = json.loads(r'''{{ cookiecutter.project_slug | tojson }}''')
 
 DATABASES: Final[tuple[str, ...]] = ("postgresql", "sqlite", "mysql")
@@ -25,10 +26,14 @@ SETTINGS_DIR: Final = Path("config", "settings")
 SECRET_VARIABLES: Final[tuple[str, ...]] = ("DJANGO_SECRET_KEY", "DB_PASSWORD", "DB_ROOT_PASSWORD")
 
 
-def keep_database_files(project: Path, database: str) -> None:
-    """Give the chosen database its lock, compose and settings files; delete the others'."""
-    (project / LOCKS_DIR / f"poetry-{database}.lock").replace(project / "poetry.lock")
+def keep_lock_file(project: Path, database: str, api_auth: str) -> None:
+    """Keep the lock file of the chosen database and authentication (their drivers differ)."""
+    (project / LOCKS_DIR / f"poetry-{database}-{api_auth}.lock").replace(project / "poetry.lock")
     shutil.rmtree(project / LOCKS_DIR)
+
+
+def keep_database_files(project: Path, database: str) -> None:
+    """Give the chosen database its compose and settings files; delete the others'."""
     for name in COMPOSE_FILES:
         (project / COMPOSE_DIR / database / name).replace(project / name)
     shutil.rmtree(project / COMPOSE_DIR)
@@ -43,6 +48,13 @@ def move_api_into_books(project: Path) -> None:
     target = project / "books" / "api"
     shutil.move(project / "api", target)
     (target / "apps.py").unlink()
+
+
+def keep_auth_tests(project: Path, api_auth: str) -> None:
+    """Keep the tests of the chosen authentication; delete the other's."""
+    for path in (project / "tests").glob("test_auth_*.py"):
+        if path.name != f"test_auth_{api_auth}.py":
+            path.unlink()
 
 
 def apply_app_layout(project: Path, layout: str) -> None:
@@ -95,7 +107,9 @@ def next_steps(slug: str) -> str:
 def main() -> int:
     """Apply the answers to the project in the current directory."""
     project = Path.cwd()
+    keep_lock_file(project, DATABASE, API_AUTH)
     keep_database_files(project, DATABASE)
+    keep_auth_tests(project, API_AUTH)
     apply_app_layout(project, APP_LAYOUT)
     write_env_file(project)
     print(next_steps(PROJECT_SLUG))

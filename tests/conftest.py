@@ -27,23 +27,26 @@ class Combination:
     database: str
     app_layout: str
     python_version: str = "3.13"
+    api_auth: str = "token"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
-        return f"{self.database}-{self.app_layout}-py{self.python_version}"
+        return f"{self.database}-{self.app_layout}-{self.api_auth}-py{self.python_version}"
 
     @property
     def context(self) -> dict[str, str]:
         return {
             "database": self.database,
             "app_layout": self.app_layout,
+            "api_auth": self.api_auth,
             "python_version": self.python_version,
             **self.extra,
         }
 
 
-# Every database x layout, each Python version at least once, each licence once.
+# Every database x layout x authentication, each Python version and each
+# licence at least once.
 SUPPORTED = (
     Combination("postgresql", "split", extra={"open_source_license": "MIT"}),
     Combination("postgresql", "single", "3.12", extra={"open_source_license": "BSD-3-Clause"}),
@@ -51,6 +54,12 @@ SUPPORTED = (
     Combination("sqlite", "single", "3.14", extra={"open_source_license": "GPL-3.0"}),
     Combination("mysql", "split", extra={"open_source_license": "Not open source"}),
     Combination("mysql", "single"),
+    Combination("postgresql", "split", api_auth="jwt"),
+    Combination("postgresql", "single", api_auth="jwt"),
+    Combination("sqlite", "split", "3.12", api_auth="jwt"),
+    Combination("sqlite", "single", api_auth="jwt"),
+    Combination("mysql", "split", "3.14", api_auth="jwt"),
+    Combination("mysql", "single", api_auth="jwt"),
 )
 
 

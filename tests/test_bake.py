@@ -23,6 +23,7 @@ FOREIGN_WORDS = {
     "postgresql": re.compile(r"psycopg|postgres", re.IGNORECASE),
     "mysql": re.compile(r"mysql|mariadb", re.IGNORECASE),
 }
+LOCKED_DRIVERS = {"postgresql": ("psycopg", "psycopg-binary"), "mysql": ("mysqlclient",)}
 UNRENDERED = re.compile(r"\{\{|\{%|\{#")
 
 
@@ -99,7 +100,7 @@ def test_bake_names_the_right_driver(baked: tuple[Combination, Path]) -> None:
 
 
 def test_bake_leaves_nothing_of_other_databases(baked: tuple[Combination, Path]) -> None:
-    """No file of the baked project mentions a database that was not chosen."""
+    """No file mentions a database that was not chosen, and the lock has no other driver."""
     combo, project = baked
 
     mentions = [
@@ -107,10 +108,23 @@ def test_bake_leaves_nothing_of_other_databases(baked: tuple[Combination, Path])
         for database, pattern in FOREIGN_WORDS.items()
         if database != combo.database
         for path in text_files(project)
-        if (match := pattern.search(path.read_text(encoding="utf-8")))
+        if path.name != "poetry.lock"
+        and (match := pattern.search(path.read_text(encoding="utf-8")))
     ]
+    # The lock may name other drivers in its packages' optional extras; what
+    # counts is which packages it installs.
+    lock = tomllib.loads((project / "poetry.lock").read_text())
+    locked = {package["name"] for package in lock["package"]}
+    foreign_drivers = {
+        driver
+        for database, drivers in LOCKED_DRIVERS.items()
+        if database != combo.database
+        for driver in drivers
+    }
 
     assert mentions == []
+    assert locked & foreign_drivers == set()
+    assert locked >= set(LOCKED_DRIVERS.get(combo.database, ()))
 
 
 def test_bake_database_settings_are_the_chosen_ones(baked: tuple[Combination, Path]) -> None:

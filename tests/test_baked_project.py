@@ -42,8 +42,11 @@ MYSQL = {
 }
 SERVER_NAMES = {"postgresql": "PostgreSQL", "mysql": "MariaDB/MySQL"}
 
-# Every database x layout, on the interpreter that runs this suite.
-VARIANTS = tuple(Combination(combo.database, combo.app_layout) for combo in SUPPORTED)
+# Every database x layout x authentication, on the interpreter that runs this suite.
+VARIANTS = tuple(
+    Combination(combo.database, combo.app_layout, api_auth=combo.api_auth) for combo in SUPPORTED
+)
+CONTRACT_CASES = re.compile(r"^\s+- (\d+) passing, 0 failing", re.MULTILINE)
 SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)")
 
 pytestmark = pytest.mark.slow
@@ -130,18 +133,28 @@ def baked(request: pytest.FixtureRequest, tmp_path: Path, tools_venv: Path) -> I
 
 
 def test_baked_test_suite_passes(baked: Baked) -> None:
-    """The project's own tests all pass on its database, none skipped."""
+    """The project's own tests all pass on its database, none skipped, contract tests included."""
     started = time.monotonic()
-    result = baked.run("-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header")
+    result = baked.run(
+        "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header",
+        "--hypothesis-show-statistics",
+    )  # fmt: skip
     seconds = time.monotonic() - started
 
-    counts = {
-        kind.rstrip("s"): int(n) for n, kind in SUMMARY.findall(result.stdout.splitlines()[-1])
-    }
-    assert counts.get("passed", 0) > 50, result.stdout[-2000:]
+    summary = result.stdout.splitlines()[-1]
+    counts = {kind.rstrip("s"): int(n) for n, kind in SUMMARY.findall(summary)}
+    assert counts.get("passed", 0) > 100, result.stdout[-2000:]
     assert set(counts) == {"passed"}, result.stdout[-2000:]
+    # schemathesis runs as Hypothesis tests, whose statistics count the requests.
+    cases = sum(map(int, CONTRACT_CASES.findall(result.stdout)))
+    assert cases > 100, "the contract tests sent too few requests"
     record_stat(
-        baked.combo.id, {"baked tests passed": counts["passed"], "seconds": round(seconds, 1)}
+        baked.combo.id,
+        {
+            "baked tests passed": counts["passed"],
+            "schemathesis cases": cases,
+            "seconds": round(seconds, 1),
+        },
     )
 
 

@@ -35,7 +35,7 @@ DOCKER_VARIANTS = (
     Combination("postgresql", "split", "3.13"),
     Combination("mysql", "split", "3.13"),
     Combination("sqlite", "split", "3.12"),
-    Combination("postgresql", "single", "3.14"),
+    Combination("postgresql", "single", "3.14", api_auth="jwt"),
 )
 # Ports per variant, clear of the machine's own 5432/3306/8000.
 WEB_PORT_BASE, PG_PORT_BASE, MYSQL_PORT_BASE = 18100, 15500, 13400
@@ -229,15 +229,15 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path, docker_engine: None) -
 
 
 def http(
-    method: str, url: str, data: dict[str, str] | None = None, token: str = ""
+    method: str, url: str, data: dict[str, str] | None = None, authorization: str = ""
 ) -> tuple[int, Any]:
     request = urllib.request.Request(url, method=method)
     body = None
     if data is not None:
         body = json.dumps(data).encode()
         request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Token {token}")
+    if authorization:
+        request.add_header("Authorization", authorization)
     try:
         with urllib.request.urlopen(request, body, timeout=10) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -286,8 +286,10 @@ def test_docker_stack_builds_serves_and_keeps_data(stack: Stack) -> None:
         "POST", stack.url("/api/v1/auth/token/"), {"username": "admin", "password": password}
     )
     assert status == 200, body
+    # token authentication answers {"token"}; JWT {"access", "refresh"}.
+    authorization = f"Token {body['token']}" if "token" in body else f"Bearer {body['access']}"
     book = {"title": "Dune", "author": "Frank Herbert", "isbn": "978-0-441-17271-9"}
-    status, body = http("POST", stack.url("/api/v1/books/"), book, token=body["token"])
+    status, body = http("POST", stack.url("/api/v1/books/"), book, authorization=authorization)
     assert status == 201, body
 
     stack.compose("down", "--timeout", "10")

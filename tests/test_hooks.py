@@ -152,8 +152,6 @@ def test_new_secret_is_long_and_fresh(post_gen: ModuleType) -> None:
 
 def make_tree(root: Path) -> None:
     for database in post_gen_databases():
-        (root / "_locks").mkdir(exist_ok=True)
-        (root / "_locks" / f"poetry-{database}.lock").write_text(database)
         (root / "_compose" / database).mkdir(parents=True)
         for name in ("docker-compose.yml", "compose.override.yml"):
             (root / "_compose" / database / name).write_text(database)
@@ -170,19 +168,50 @@ def post_gen_databases() -> tuple[str, ...]:
 def test_keep_database_files_keeps_only_the_chosen(
     post_gen: ModuleType, tmp_path: Path, database: str
 ) -> None:
-    """The chosen lock and settings take their final names; the others are gone."""
+    """The chosen compose and settings files take their final names; the others are gone."""
     make_tree(tmp_path)
 
     post_gen.keep_database_files(tmp_path, database)
 
-    assert (tmp_path / "poetry.lock").read_text() == database
     assert (tmp_path / "docker-compose.yml").read_text() == database
     assert (tmp_path / "compose.override.yml").read_text() == database
-    assert not (tmp_path / "_locks").exists()
     assert not (tmp_path / "_compose").exists()
     settings = sorted(p.name for p in (tmp_path / "config" / "settings").iterdir())
     assert settings == ["database.py"]
     assert (tmp_path / "config" / "settings" / "database.py").read_text() == database
+
+
+@pytest.mark.parametrize("api_auth", ["token", "jwt"])
+@pytest.mark.parametrize("database", post_gen_databases())
+def test_keep_lock_file_keeps_the_one_for_the_answers(
+    post_gen: ModuleType, tmp_path: Path, database: str, api_auth: str
+) -> None:
+    """Of the six locks, the one for the database and authentication becomes poetry.lock."""
+    (tmp_path / "_locks").mkdir()
+    for db in post_gen_databases():
+        for auth in ("token", "jwt"):
+            (tmp_path / "_locks" / f"poetry-{db}-{auth}.lock").write_text(f"{db}-{auth}")
+
+    post_gen.keep_lock_file(tmp_path, database, api_auth)
+
+    assert (tmp_path / "poetry.lock").read_text() == f"{database}-{api_auth}"
+    assert not (tmp_path / "_locks").exists()
+
+
+@pytest.mark.parametrize("api_auth", ["token", "jwt"])
+def test_keep_auth_tests_keeps_the_chosen_tests(
+    post_gen: ModuleType, tmp_path: Path, api_auth: str
+) -> None:
+    """Only the chosen authentication's test module stays; other tests are untouched."""
+    (tmp_path / "tests").mkdir()
+    for name in ("test_auth_token.py", "test_auth_jwt.py", "test_api.py"):
+        (tmp_path / "tests" / name).write_text(name)
+
+    post_gen.keep_auth_tests(tmp_path, api_auth)
+
+    assert sorted(p.name for p in (tmp_path / "tests").iterdir()) == sorted(
+        ["test_api.py", f"test_auth_{api_auth}.py"]
+    )
 
 
 def test_single_layout_moves_api_into_books(post_gen: ModuleType, tmp_path: Path) -> None:

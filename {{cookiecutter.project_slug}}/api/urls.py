@@ -1,8 +1,13 @@
 """API URLs, mounted under /api/v1/ by config.urls."""
 
 from django.urls import path
+{%- if cookiecutter.api_auth == "token" %}
 from rest_framework.authtoken.views import obtain_auth_token
+{%- endif %}
 from rest_framework.routers import DefaultRouter
+{%- if cookiecutter.api_auth == "jwt" %}
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+{%- endif %}
 
 from .views import BookViewSet
 
@@ -12,6 +17,11 @@ router = DefaultRouter()
 router.register("books", BookViewSet, basename="book")
 
 urlpatterns = [
+{%- if cookiecutter.api_auth == "token" %}
     path("auth/token/", obtain_auth_token, name="token"),
+{%- else %}
+    path("auth/token/", TokenObtainPairView.as_view(), name="token"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+{%- endif %}
     *router.urls,
 ]

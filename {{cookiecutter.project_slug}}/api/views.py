@@ -1,14 +1,17 @@
 """API views: the book collection and its items."""
 
 from django.db import IntegrityError, transaction
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import SearchFilter
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.serializers import BaseSerializer
 
 from books.models import Book
 
-from .filters import CaseInsensitiveOrderingFilter
+from .filters import BookFilter, CaseInsensitiveOrderingFilter
+from .permissions import IsStaffToDelete
 from .serializers import DUPLICATE_ISBN, BookSerializer
 
 
@@ -32,14 +35,18 @@ def save_unique(serializer: BaseSerializer) -> None:
 class BookViewSet(viewsets.ModelViewSet):
     """List and create books; retrieve, update and delete one.
 
-    Reads are open to everyone; writes need an authenticated user. The list
-    takes ``?search=`` (title, subtitle, author; case-insensitive) and
-    ``?ordering=`` (title, author, created; prefix ``-`` to reverse).
+    Reads are open to everyone, writes need a signed-in user, deletes a staff
+    user. The list takes filters (``author``, ``isbn``, ``created_after``,
+    ``created_before``), ``search`` (title, subtitle, author; any case) and
+    ``ordering`` (title, author, created; ``-`` reverses), in title order by
+    default.
     """
 
     queryset = Book.objects.all()
     serializer_class = BookSerializer
-    filter_backends = [SearchFilter, CaseInsensitiveOrderingFilter]
+    permission_classes = [IsAuthenticatedOrReadOnly, IsStaffToDelete]
+    filter_backends = [DjangoFilterBackend, SearchFilter, CaseInsensitiveOrderingFilter]
+    filterset_class = BookFilter
     search_fields = ["title", "subtitle", "author"]
     ordering_fields = ["title", "author", "created"]
 

@@ -6,11 +6,14 @@ a surprise.
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+# DRF's throttle rate format: a count, a slash, a period it knows.
+RATE_PATTERN = re.compile(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)")
 
 
 def env_str(name: str, default: str) -> str:
@@ -63,3 +66,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or not raw.strip():
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> str:
+    """Return the variable ``name`` as a DRF throttle rate such as ``100/minute``."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not RATE_PATTERN.fullmatch(raw):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate. Use a count and a period, e.g. {default!r} "
+            "(periods: second, minute, hour, day)."
+        )
+    return raw

@@ -1,18 +1,29 @@
-"""Root URLs: the website at /, the API under /api/v1/, the admin at /admin/.
+"""Root URLs: the website at /, the API under /api/, the admin at /admin/.
 
 https://docs.djangoproject.com/en/6.1/topics/http/urls/
 """
 
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from config.views import api_index
 
 urlpatterns = [
     path("", include("books.urls")),
+    path("api/", api_index, name="api-index"),
 {%- if cookiecutter.app_layout == "split" %}
     path("api/v1/", include("api.urls")),
 {%- else %}
     path("api/v1/", include("books.api.urls")),
 {%- endif %}
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Errors under /api/ are JSON of the shared shape; elsewhere Django's pages.
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

@@ -1,11 +1,44 @@
 """Fixtures shared by the tests: clients with and without credentials."""
 
+from collections.abc import Iterator
+
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+{%- if cookiecutter.api_auth == "token" %}
 from rest_framework.authtoken.models import Token
+{%- endif %}
 from rest_framework.test import APIClient
+{%- if cookiecutter.api_auth == "jwt" %}
+from rest_framework_simplejwt.tokens import RefreshToken
+{%- endif %}
 
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> Iterator[None]:
+    """Throttle counts live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def authorization_for(user: AbstractBaseUser) -> str:
+    """The Authorization header value with which API clients act as ``user``."""
+{%- if cookiecutter.api_auth == "token" %}
+    token, _ = Token.objects.get_or_create(user=user)
+    return f"Token {token.key}"
+{%- else %}
+    return f"Bearer {RefreshToken.for_user(user).access_token}"
+{%- endif %}
+
+
+def client_for(user: AbstractBaseUser) -> APIClient:
+    """A client that authenticates as ``user`` the way API clients do."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=authorization_for(user))
+    return client
 
 
 @pytest.fixture
@@ -21,9 +54,12 @@ def user(db: None) -> AbstractBaseUser:
 
 
 @pytest.fixture
-def token_client(user: AbstractBaseUser) -> APIClient:
-    """A client that sends the user's API token."""
-    token, _ = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+def auth_client(user: AbstractBaseUser) -> APIClient:
+    """A client signed in as an ordinary user."""
+    return client_for(user)
+
+
+@pytest.fixture
+def staff_client(db: None) -> APIClient:
+    """A client signed in as a staff user, who may also delete."""
+    return client_for(UserFactory(is_staff=True))

@@ -5,11 +5,10 @@ from typing import Any
 import pytest
 from django.urls import reverse
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from books.models import Book
-from tests.factories import PASSWORD, BookFactory, UserFactory
+from tests.factories import BookFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,24 +63,30 @@ def test_retrieve_book(api_client: APIClient) -> None:
 
 
 def test_retrieve_missing_book_is_404(api_client: APIClient) -> None:
-    """An id that does not exist is a 404."""
+    """An id that does not exist is a JSON 404."""
     response = api_client.get(reverse("api:book-detail", kwargs={"pk": 999_999}))
 
     assert response.status_code == status.HTTP_404_NOT_FOUND
+    assert response.data == {"status": 404, "code": "not_found", "detail": "Not found."}
 
 
 def test_create_book_requires_authentication(api_client: APIClient) -> None:
-    """An anonymous write is refused with 401 and a WWW-Authenticate header."""
+    """An anonymous write is refused with 401, a WWW-Authenticate header and the error shape."""
     response = api_client.post(LIST_URL, NEW_BOOK)
 
     assert response.status_code == status.HTTP_401_UNAUTHORIZED
-    assert response["WWW-Authenticate"] == "Token"
+    assert response.has_header("WWW-Authenticate")
+    assert response.data == {
+        "status": 401,
+        "code": "not_authenticated",
+        "detail": "Authentication credentials were not provided.",
+    }
     assert not Book.objects.exists()
 
 
-def test_create_book_with_token(token_client: APIClient) -> None:
+def test_create_book_with_token(auth_client: APIClient) -> None:
     """An authenticated user creates a book; the ISBN comes back normalised."""
-    response = token_client.post(LIST_URL, NEW_BOOK)
+    response = auth_client.post(LIST_URL, NEW_BOOK)
 
     assert response.status_code == status.HTTP_201_CREATED
     assert response.data["isbn"] == "9780306406157"
@@ -98,11 +103,11 @@ def test_create_book_with_session(user: Any, api_client: APIClient) -> None:
     assert response.data["subtitle"] == ""
 
 
-def test_create_book_subtitle_is_optional(token_client: APIClient) -> None:
+def test_create_book_subtitle_is_optional(auth_client: APIClient) -> None:
     """A book without a subtitle is fine."""
     payload = {key: value for key, value in NEW_BOOK.items() if key != "subtitle"}
 
-    response = token_client.post(LIST_URL, payload)
+    response = auth_client.post(LIST_URL, payload)
 
     assert response.status_code == status.HTTP_201_CREATED
     assert response.data["subtitle"] == ""
@@ -120,79 +125,86 @@ def test_create_book_subtitle_is_optional(token_client: APIClient) -> None:
     ],
 )
 def test_create_book_rejects_invalid_fields(
-    token_client: APIClient, changes: dict[str, str], field: str
+    auth_client: APIClient, changes: dict[str, str], field: str
 ) -> None:
     """Invalid input gets 400 with an error list under the field's name, and nothing is saved."""
-    response = token_client.post(LIST_URL, {**NEW_BOOK, **changes})
+    response = auth_client.post(LIST_URL, {**NEW_BOOK, **changes})
 
     assert response.status_code == status.HTTP_400_BAD_REQUEST
-    assert list(response.data) == [field]
+    assert response.data["code"] == "invalid"
+    assert list(response.data["errors"]) == [field]
     assert not Book.objects.exists()
 
 
-def test_create_book_rejects_missing_fields(token_client: APIClient) -> None:
+def test_create_book_rejects_missing_fields(auth_client: APIClient) -> None:
     """Every required field missing is named at once."""
-    response = token_client.post(LIST_URL, {})
+    response = auth_client.post(LIST_URL, {})
 
     assert response.status_code == status.HTTP_400_BAD_REQUEST
-    assert set(response.data) == {"title", "author", "isbn"}
+    assert set(response.data["errors"]) == {"title", "author", "isbn"}
 
 
-def test_create_book_rejects_duplicate_isbn(token_client: APIClient) -> None:
+def test_create_book_rejects_duplicate_isbn(auth_client: APIClient) -> None:
     """A duplicate ISBN, however hyphenated, is a 400 on the isbn field, never a 500."""
     BookFactory(isbn="9780306406157")
 
-    response = token_client.post(LIST_URL, NEW_BOOK)
+    response = auth_client.post(LIST_URL, NEW_BOOK)
 
     assert response.status_code == status.HTTP_400_BAD_REQUEST
-    assert response.data == {"isbn": ["A book with this ISBN already exists."]}
+    assert response.data == {
+        "status": 400,
+        "code": "invalid",
+        "detail": "Invalid input.",
+        "errors": {"isbn": ["A book with this ISBN already exists."]},
+    }
 
 
-def test_create_book_rejects_non_json_body(token_client: APIClient) -> None:
+def test_create_book_rejects_non_json_body(auth_client: APIClient) -> None:
     """A malformed JSON body is a 400 with a message, not a 500."""
-    response = token_client.post(LIST_URL, "{not json", content_type="application/json")
+    response = auth_client.post(LIST_URL, "{not json", content_type="application/json")
 
     assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert response.data["code"] == "parse_error"
     assert "JSON parse error" in response.data["detail"]
 
 
-def test_update_book(token_client: APIClient) -> None:
+def test_update_book(auth_client: APIClient) -> None:
     """PUT replaces every writable field."""
     book = BookFactory()
 
-    response = token_client.put(detail_url(book), NEW_BOOK)
+    response = auth_client.put(detail_url(book), NEW_BOOK)
 
     assert response.status_code == status.HTTP_200_OK
     book.refresh_from_db()
     assert (book.title, book.isbn) == (NEW_BOOK["title"], "9780306406157")
 
 
-def test_update_book_keeping_its_own_isbn(token_client: APIClient) -> None:
+def test_update_book_keeping_its_own_isbn(auth_client: APIClient) -> None:
     """Saving a book with its own ISBN is not a duplicate."""
     book = BookFactory()
 
-    response = token_client.put(
+    response = auth_client.put(
         detail_url(book), {**NEW_BOOK, "isbn": book.isbn, "title": "New title"}
     )
 
     assert response.status_code == status.HTTP_200_OK
 
 
-def test_update_book_to_another_books_isbn_is_400(token_client: APIClient) -> None:
+def test_update_book_to_another_books_isbn_is_400(auth_client: APIClient) -> None:
     """Taking another book's ISBN is refused."""
     book, other = BookFactory.create_batch(2)
 
-    response = token_client.patch(detail_url(book), {"isbn": other.isbn})
+    response = auth_client.patch(detail_url(book), {"isbn": other.isbn})
 
     assert response.status_code == status.HTTP_400_BAD_REQUEST
-    assert "isbn" in response.data
+    assert "isbn" in response.data["errors"]
 
 
-def test_partial_update_book(token_client: APIClient) -> None:
+def test_partial_update_book(auth_client: APIClient) -> None:
     """PATCH changes only what it sends."""
     book = BookFactory()
 
-    response = token_client.patch(detail_url(book), {"subtitle": "Second edition"})
+    response = auth_client.patch(detail_url(book), {"subtitle": "Second edition"})
 
     assert response.status_code == status.HTTP_200_OK
     book.refresh_from_db()
@@ -211,14 +223,25 @@ def test_update_book_requires_authentication(api_client: APIClient) -> None:
     assert book.title != "x"
 
 
-def test_delete_book(token_client: APIClient) -> None:
-    """An authenticated user deletes a book."""
+def test_delete_book_as_staff(staff_client: APIClient) -> None:
+    """A staff user deletes a book."""
     book = BookFactory()
 
-    response = token_client.delete(detail_url(book))
+    response = staff_client.delete(detail_url(book))
 
     assert response.status_code == status.HTTP_204_NO_CONTENT
     assert not Book.objects.exists()
+
+
+def test_delete_book_requires_staff(auth_client: APIClient) -> None:
+    """An ordinary signed-in user may not delete: 403, and the book stays."""
+    book = BookFactory()
+
+    response = auth_client.delete(detail_url(book))
+
+    assert response.status_code == status.HTTP_403_FORBIDDEN
+    assert response.data["code"] == "permission_denied"
+    assert Book.objects.filter(pk=book.pk).exists()
 
 
 def test_delete_book_requires_authentication(api_client: APIClient) -> None:
@@ -229,35 +252,3 @@ def test_delete_book_requires_authentication(api_client: APIClient) -> None:
 
     assert response.status_code == status.HTTP_401_UNAUTHORIZED
     assert Book.objects.filter(pk=book.pk).exists()
-
-
-def test_obtain_token_with_username_and_password(api_client: APIClient) -> None:
-    """The token endpoint returns the user's token for valid credentials."""
-    user = UserFactory()
-
-    response = api_client.post(
-        reverse("api:token"), {"username": user.username, "password": PASSWORD}
-    )
-
-    assert response.status_code == status.HTTP_200_OK
-    assert response.data["token"] == Token.objects.get(user=user).key
-
-
-def test_obtain_token_rejects_wrong_password(api_client: APIClient) -> None:
-    """Wrong credentials get 400 and no token."""
-    user = UserFactory()
-
-    response = api_client.post(reverse("api:token"), {"username": user.username, "password": "x"})
-
-    assert response.status_code == status.HTTP_400_BAD_REQUEST
-    assert "token" not in response.data
-    assert not Token.objects.exists()
-
-
-def test_invalid_token_is_401(api_client: APIClient) -> None:
-    """A made-up token is refused even for reads, so clients notice a bad key."""
-    api_client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
-
-    response = api_client.get(LIST_URL)
-
-    assert response.status_code == status.HTTP_401_UNAUTHORIZED

@@ -6,11 +6,18 @@ https://docs.djangoproject.com/en/6.1/topics/settings/
 https://docs.djangoproject.com/en/6.1/ref/settings/
 """
 
+{% if cookiecutter.api_auth == "jwt" -%}
+from datetime import timedelta
+{% endif -%}
 from pathlib import Path
 
 from dotenv import load_dotenv
 
-from config.env import env_bool, env_list, env_str
+{% if cookiecutter.api_auth == "jwt" -%}
+from config.env import env_bool, env_int, env_list, env_rate, env_str
+{% else -%}
+from config.env import env_bool, env_list, env_rate, env_str
+{% endif -%}
 from config.settings.database import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -46,8 +53,16 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "rest_framework",
+{%- if cookiecutter.api_auth == "token" %}
     "rest_framework.authtoken",
+{%- else %}
+    "rest_framework_simplejwt.token_blacklist",
+{%- endif %}
     "books.apps.BooksConfig",
 {%- if cookiecutter.app_layout == "split" %}
     "api.apps.ApiConfig",
@@ -57,6 +72,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: health probes need no host check, redirect or session.
     "config.health.HealthCheckMiddleware",
+    # Before anything that can answer, so that every API response has CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the collected static files (admin, browsable API) from the app.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -127,7 +144,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Compressed files with content hashes in their names, cached forever by
-# browsers. collectstatic runs at image build time with these base settings.
+# browsers. collectstatic runs at image build time (config.settings.build).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -138,20 +155,97 @@ STORAGES = {
 # https://www.django-rest-framework.org/api-guide/settings/
 
 REST_FRAMEWORK = {
-    # Token first: an anonymous write then gets 401 with a WWW-Authenticate
-    # header naming the scheme, rather than a bare 403.
+    # Tokens first: an anonymous write then gets 401 with a WWW-Authenticate
+    # header naming the scheme, rather than a bare 403. Sessions serve the
+    # browsable API and the docs pages.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+{%- if cookiecutter.api_auth == "token" %}
         "rest_framework.authentication.TokenAuthentication",
+{%- else %}
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+{%- endif %}
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # Reads are open to everyone; writes need a signed-in user.
+    # Reads are open to everyone; writes need a signed-in user. Views narrow
+    # this further (deleting a book needs a staff user).
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
+    # Per client: anonymous callers by IP address, users by account. The
+    # counts live in the cache (per process unless CACHES names a shared one).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("DJANGO_THROTTLE_ANON", default="60/minute"),
+        "user": env_rate("DJANGO_THROTTLE_USER", default="600/minute"),
+    },
+    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.ApiAutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+{%- if cookiecutter.api_auth == "jwt" %}
+
+
+# JSON Web Tokens: short-lived access tokens, refresh tokens that rotate and
+# cannot be used twice.
+# https://django-rest-framework-simplejwt.readthedocs.io/en/latest/settings.html
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("DJANGO_JWT_ACCESS_MINUTES", default=5)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("DJANGO_JWT_REFRESH_DAYS", default=1)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+{%- endif %}
+
+
+# OpenAPI schema and its documentation pages, served from this project (the
+# sidecar package), so the docs work offline and in the container.
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": PROJECT_NAME,
+    "VERSION": {{ cookiecutter.version | quoted }},
+    "DESCRIPTION": (
+        "The library's books.\n\n"
+        "**Authentication**: reads are open; writes need a signed-in user and "
+        "deleting needs a staff user. "
+{%- if cookiecutter.api_auth == "token" %}
+        "POST a username and password to `/api/v1/auth/token/` and send "
+        "`Authorization: Token <token>`.\n\n"
+{%- else %}
+        "POST a username and password to `/api/v1/auth/token/` for an access and a "
+        "refresh token; send `Authorization: Bearer <access>`; POST the refresh "
+        "token to `/api/v1/auth/token/refresh/` for new ones (each refresh token "
+        "works once).\n\n"
+{%- endif %}
+        "**Pagination**: lists come a page at a time (`page`, and `page_size` up "
+        "to 100; 20 by default).\n\n"
+        "**Errors**: every error response is JSON of one shape: `status`, `code`, "
+        "`detail`, and for invalid input `errors`, a list of messages per field.\n\n"
+        "**Throttling**: too many requests get 429 with a `Retry-After` header."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components: read-only fields (id,
+    # timestamps) are not asked for in requests.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+
+# CORS: which browser origins may call the API. None by default.
+# https://github.com/adamchainz/django-cors-headers#configuration
+
+CORS_ALLOWED_ORIGINS = env_list("DJANGO_CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
 
 
 # Logging: everything to the console, where a container runtime collects it.

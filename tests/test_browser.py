@@ -1,0 +1,124 @@
+"""A real browser: headless Chromium loads a baked project's API documentation.
+
+The baked project serves Swagger UI from its own static files (no CDN); the
+page builds its operation list with JavaScript from /api/schema/, so only a
+browser can show that the documentation works. The screenshot is saved under
+pytest's temporary directory for a person to look at. Skips where Chromium is
+not installed; fails instead when the CI environment variable is set.
+"""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI, bake, tasks
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        reason = "Chromium is not installed (Debian: apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(f"{reason}; CI must run the browser test")
+        pytest.skip(reason)
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def served_docs(tmp_path: Path, tools_venv: Path) -> Iterator[str]:
+    """A fresh default bake (SQLite), migrated and served by runserver; yields its base URL."""
+    project = bake(tmp_path / "bake", database="sqlite")
+    python = str(tasks.bin_path(tasks.install_project(project, sys.executable), "python"))
+    subprocess.run([python, "manage.py", "migrate", "--verbosity", "0"], cwd=project, check=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/health/live", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def chromium_run(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_swagger_ui_lists_the_book_operations(
+    chromium: str, served_docs: str, tmp_path: Path
+) -> None:
+    """/api/docs/ renders in Chromium with every book operation listed; a screenshot is kept."""
+    url = f"{served_docs}/api/docs/"
+
+    dom = chromium_run(
+        chromium, tmp_path / "profile-dom", "--virtual-time-budget=20000", "--dump-dom", url
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    for method, path in [
+        ("get", "/api/v1/books/"),
+        ("post", "/api/v1/books/"),
+        ("get", "/api/v1/books/{id}/"),
+        ("put", "/api/v1/books/{id}/"),
+        ("patch", "/api/v1/books/{id}/"),
+        ("delete", "/api/v1/books/{id}/"),
+    ]:
+        assert f"opblock-{method}" in dom.stdout
+        assert f'data-path="{path}"' in dom.stdout, f"{method.upper()} {path} not listed"
+
+    screenshot = tmp_path / "api-docs.png"
+    shot = chromium_run(
+        chromium,
+        tmp_path / "profile-shot",
+        "--virtual-time-budget=20000",
+        "--window-size=1280,1600",
+        "--hide-scrollbars",
+        f"--screenshot={screenshot}",
+        url,
+    )
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert screenshot.stat().st_size > 20_000
+    print(f"screenshot of {url}: {screenshot}")

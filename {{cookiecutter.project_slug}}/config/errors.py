@@ -1,0 +1,118 @@
+"""One JSON shape for every error the API returns, 404 and 500 included.
+
+    {"status": 400, "code": "invalid", "detail": "Invalid input.",
+     "errors": {"isbn": ["A book with this ISBN already exists."]}}
+
+``errors`` appears only for invalid input: each field's messages, with
+problems that belong to no single field under ``non_field_errors``.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler
+
+API_PREFIX = "/api/"
+
+
+def error_body(
+    status_code: int, code: str, detail: str, errors: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": status_code, "code": code, "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def field_errors(detail: Any) -> dict[str, list[str]]:
+    """Flatten a ValidationError's detail into messages per field."""
+    if isinstance(detail, dict):
+        return {
+            str(field): [str(message) for message in flatten(messages)]
+            for field, messages in detail.items()
+        }
+    return {api_settings.NON_FIELD_ERRORS_KEY: [str(m) for m in flatten(detail)]}
+
+
+def flatten(detail: Any) -> list[Any]:
+    if isinstance(detail, dict):
+        return [message for value in detail.values() for message in flatten(value)]
+    if isinstance(detail, list):
+        return [message for value in detail for message in flatten(value)]
+    return [detail]
+
+
+def as_api_exception(exc: Exception) -> Exception:
+    """Django's own 404 and 403 exceptions as the API exceptions DRF turns them into."""
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler (status codes, headers such as Retry-After), with the shared body."""
+    exc = as_api_exception(exc)
+    response = exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return None  # not an API error: Django's 500 handling (below) takes over
+    if isinstance(exc, ValidationError):
+        response.data = error_body(
+            response.status_code, "invalid", "Invalid input.", field_errors(exc.detail)
+        )
+    else:
+        detail: Any = exc.detail
+        if isinstance(detail, dict):  # e.g. simplejwt's {"detail": ..., "code": ...}
+            message, code = detail.get("detail", exc.default_detail), detail.get("code")
+        else:
+            message, code = detail, getattr(detail, "code", None)
+        response.data = error_body(
+            response.status_code, str(code or exc.default_code), str(message)
+        )
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: JSON under /api/, Django's page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(
+            error_body(status.HTTP_404_NOT_FOUND, "not_found", "No such API endpoint."),
+            status=status.HTTP_404_NOT_FOUND,
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: JSON under /api/, Django's page elsewhere. The traceback goes to the log."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(
+            error_body(
+                status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "A server error occurred."
+            ),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    return defaults.server_error(request)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response (for the OpenAPI schema)."""
+
+    status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
+    code = serializers.CharField(
+        help_text="A stable, machine-readable code: invalid, not_authenticated, "
+        "authentication_failed, permission_denied, not_found, method_not_allowed, "
+        "parse_error, unsupported_media_type, not_acceptable, throttled, server_error."
+    )
+    detail = serializers.CharField(help_text="A message for people.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Invalid input only: the messages for each field in error.",
+    )

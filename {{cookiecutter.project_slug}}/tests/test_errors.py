@@ -1,0 +1,99 @@
+"""Errors under /api/ are JSON of one shape; throttling answers 429 with Retry-After."""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import resolve, reverse
+from rest_framework import status
+from rest_framework.test import APIClient
+from rest_framework.throttling import AnonRateThrottle
+
+from config import errors
+
+LIST_URL = reverse("api:book-list")
+
+
+def test_unknown_api_path_is_json_404(client: Client) -> None:
+    """A path under /api/ that matches nothing answers JSON, not an HTML page."""
+    response = client.get("/api/v1/no-such-thing/")
+
+    assert response.status_code == status.HTTP_404_NOT_FOUND
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "status": 404,
+        "code": "not_found",
+        "detail": "No such API endpoint.",
+    }
+
+
+def test_unknown_website_path_is_html_404(client: Client) -> None:
+    """Outside /api/ a missing page stays Django's HTML 404."""
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == status.HTTP_404_NOT_FOUND
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_server_error_under_api_is_json_500(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unexpected exception answers JSON 500 and logs the traceback."""
+    view_class: Any = resolve(LIST_URL).func.cls  # type: ignore[attr-defined]
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(view_class, "list", crash)
+    client = Client(raise_request_exception=False)
+
+    response = client.get(LIST_URL)
+
+    assert response.status_code == status.HTTP_500_INTERNAL_SERVER_ERROR
+    assert response.json() == {
+        "status": 500,
+        "code": "server_error",
+        "detail": "A server error occurred.",
+    }
+    assert "RuntimeError: boom" in caplog.text
+
+
+def test_website_server_error_stays_html(rf: Any) -> None:
+    """Outside /api/ the 500 page stays Django's HTML."""
+    response = errors.server_error(rf.get("/"))
+
+    assert response.status_code == status.HTTP_500_INTERNAL_SERVER_ERROR
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_method_not_allowed_is_json_405(auth_client: APIClient) -> None:
+    """A method the path does not take is a 405 in the shared shape."""
+    response = auth_client.put(LIST_URL, {})
+
+    assert response.status_code == status.HTTP_405_METHOD_NOT_ALLOWED
+    assert response.data["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_unsupported_media_type_is_json_415(auth_client: APIClient) -> None:
+    """A body in a format the API does not parse is a 415 in the shared shape."""
+    response = auth_client.post(LIST_URL, "<book/>", content_type="application/xml")
+
+    assert response.status_code == status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    assert response.data["code"] == "unsupported_media_type"
+
+
+@pytest.mark.django_db
+def test_too_many_requests_get_429_with_retry_after(
+    api_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the anonymous rate, requests get 429 and a Retry-After header in seconds."""
+    monkeypatch.setattr(AnonRateThrottle, "get_rate", lambda self: "2/minute")
+
+    codes = [api_client.get(LIST_URL).status_code for _ in range(3)]
+
+    assert codes == [status.HTTP_200_OK, status.HTTP_200_OK, status.HTTP_429_TOO_MANY_REQUESTS]
+    response = api_client.get(LIST_URL)
+    assert response.data["code"] == "throttled"
+    assert 0 < int(response["Retry-After"]) <= 60
