@@ -24,11 +24,12 @@ def test_website_lists_books(client: Client) -> None:
     assert book.isbn in content
 
 
-def test_website_links_to_the_api(client: Client) -> None:
-    """The page points readers to the JSON API."""
-    response = client.get(reverse("books:book-list"))
+def test_website_links_to_the_api_and_its_docs(client: Client) -> None:
+    """The page points readers to the JSON API and its documentation."""
+    page = client.get(reverse("books:book-list")).content.decode()
 
-    assert f'href="{reverse("api:book-list")}"' in response.content.decode()
+    for name in ("api:book-list", "swagger-ui", "redoc"):
+        assert f'href="{reverse(name)}"' in page
 
 
 def test_website_explains_an_empty_catalogue(client: Client) -> None:
