@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-import venv
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,16 +105,25 @@ def ensure_python() -> None:
 
 
 def ensure_tools() -> Path:
-    """Create or refresh .venv with the pinned tools; return its path."""
+    """Create or refresh .venv with the pinned tools, on Python 3.12+; return its path."""
+    python = sys.executable if sys.version_info >= MIN_PYTHON else newer_python()
+    if python is None:
+        fail("Python 3.12 or newer is needed for the template's tools, and none was found.")
     requirements = dev_requirements()
-    stamp = hashlib.sha256(json.dumps([sys.version, requirements]).encode()).hexdigest()
+    version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version)"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    stamp = hashlib.sha256(json.dumps([version, requirements]).encode()).hexdigest()
     stamp_file = TOOLS_VENV / ".tools-stamp"
     with locked(ROOT / ".venv.lock"):
         if stamp_file.is_file() and stamp_file.read_text() == stamp:
             return TOOLS_VENV
         print(f"Installing the template's tools into {TOOLS_VENV} ...", flush=True)
         shutil.rmtree(TOOLS_VENV, ignore_errors=True)
-        venv.create(TOOLS_VENV, with_pip=True)
+        run([python, "-m", "venv", TOOLS_VENV])
         run([bin_path(TOOLS_VENV, "python"), "-m", "pip", "install", "-q", *requirements])
         stamp_file.write_text(stamp)
     return TOOLS_VENV
@@ -143,7 +151,12 @@ def install_project(project: Path, python: str | Path) -> Path:
             poetry = bin_path(TOOLS_VENV, "poetry")
             env = tool_env({"VIRTUAL_ENV": str(target), "POETRY_VIRTUALENVS_CREATE": "false"})
             env["PATH"] = os.pathsep.join((str(bin_path(target, "")), env["PATH"]))
-            run([poetry, "sync", "--no-interaction", "--quiet"], cwd=project, env=env)
+            run(
+                [poetry, "sync", "--no-interaction"],
+                cwd=project,
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
             (target / ".installed").write_text(key)
     return target
 

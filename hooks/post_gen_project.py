@@ -16,12 +16,21 @@ DATABASE: Final[str] = json.loads(r'''{{ cookiecutter.database | tojson }}''')
 APP_LAYOUT: Final[str] = json.loads(r'''{{ cookiecutter.app_layout | tojson }}''')
 API_AUTH: Final[str] = json.loads(r'''{{ cookiecutter.api_auth | tojson }}''')
 PROJECT_SLUG: Final[str] = json.loads(r'''{{ cookiecutter.project_slug | tojson }}''')
+LICENSE: Final[str] = json.loads(r'''{{ cookiecutter.open_source_license | tojson }}''')
+# Every answer, for the replay file that lets the project be baked again.
+CONTEXT: Final[dict[str, object]] = json.loads(r'''{{ cookiecutter | tojson }}''')
 
 DATABASES: Final[tuple[str, ...]] = ("postgresql", "sqlite", "mysql")
 LOCKS_DIR: Final = Path("_locks")
 COMPOSE_DIR: Final = Path("_compose")
 COMPOSE_FILES: Final[tuple[str, ...]] = ("docker-compose.yml", "compose.override.yml")
+GITHUB_DIR: Final = Path("_github")
+WORKFLOW: Final = Path(".github", "workflows", "ci.yml")
 SETTINGS_DIR: Final = Path("config", "settings")
+LICENSES_DIR: Final = Path("_licenses")
+REPLAY_FILE: Final = ".cookiecutter-replay.json"
+# Context keys that describe one machine's bake, not the answers.
+MACHINE_KEYS: Final[frozenset[str]] = frozenset({"_output_dir", "_repo_dir", "_checkout"})
 # .env.example lines left empty for the hook to fill with fresh random values.
 SECRET_VARIABLES: Final[tuple[str, ...]] = ("DJANGO_SECRET_KEY", "DB_PASSWORD", "DB_ROOT_PASSWORD")
 
@@ -33,10 +42,13 @@ def keep_lock_file(project: Path, database: str, api_auth: str) -> None:
 
 
 def keep_database_files(project: Path, database: str) -> None:
-    """Give the chosen database its compose and settings files; delete the others'."""
+    """Give the chosen database its compose, CI and settings files; delete the others'."""
     for name in COMPOSE_FILES:
         (project / COMPOSE_DIR / database / name).replace(project / name)
     shutil.rmtree(project / COMPOSE_DIR)
+    (project / WORKFLOW).parent.mkdir(parents=True, exist_ok=True)
+    (project / GITHUB_DIR / database / "ci.yml").replace(project / WORKFLOW)
+    shutil.rmtree(project / GITHUB_DIR)
     settings = project / SETTINGS_DIR
     (settings / f"database_{database}.py").replace(settings / "database.py")
     for other in DATABASES:
@@ -61,6 +73,23 @@ def apply_app_layout(project: Path, layout: str) -> None:
     """Split keeps the api app beside books; single folds it into books."""
     if layout == "single":
         move_api_into_books(project)
+
+
+def keep_license(project: Path, license_name: str) -> None:
+    """The chosen licence's text becomes LICENSE; the others are deleted."""
+    (project / LICENSES_DIR / f"{license_name}.txt").replace(project / "LICENSE")
+    shutil.rmtree(project / LICENSES_DIR)
+
+
+def replay_context(context: dict[str, object]) -> dict[str, object]:
+    """The answers as cookiecutter's replay format, without this machine's paths."""
+    return {"cookiecutter": {k: v for k, v in context.items() if k not in MACHINE_KEYS}}
+
+
+def write_replay_file(project: Path, context: dict[str, object]) -> None:
+    """Keep the answers in the project, for `cookiecutter --replay-file` and later diffs."""
+    text = json.dumps(replay_context(context), indent=2, ensure_ascii=False)
+    (project / REPLAY_FILE).write_text(text + "\n", encoding="utf-8")
 
 
 def new_secret() -> str:
@@ -110,8 +139,10 @@ def main() -> int:
     keep_lock_file(project, DATABASE, API_AUTH)
     keep_database_files(project, DATABASE)
     keep_auth_tests(project, API_AUTH)
+    keep_license(project, LICENSE)
     apply_app_layout(project, APP_LAYOUT)
     write_env_file(project)
+    write_replay_file(project, CONTEXT)
     print(next_steps(PROJECT_SLUG))
     return 0
 

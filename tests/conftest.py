@@ -3,6 +3,7 @@
 import json
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -83,6 +84,36 @@ def require_server(name: str, host: str, port: int) -> None:
         if IN_CI:
             pytest.fail(f"{reason}; CI must run this test, so the server must be up")
         pytest.skip(reason)
+
+
+def project_env(python: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment in which `poetry run` and `make` use the baked project's installed venv."""
+    base = dict(os.environ if base is None else base)
+    return {
+        **tasks.tool_env(base),
+        "VIRTUAL_ENV": str(python.parent.parent),
+        "POETRY_VIRTUALENVS_CREATE": "false",
+        # The project's tools first, then Poetry (pre-commit's hooks call it).
+        "PATH": os.pathsep.join(
+            (str(python.parent), str(tasks.bin_path(tasks.TOOLS_VENV, "")), base["PATH"])
+        ),
+    }
+
+
+def make(
+    project: Path, python: Path, *targets: str, env: dict[str, str] | None = None, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the baked project's Makefile targets; assert they succeed."""
+    result = subprocess.run(
+        ["make", *targets, f"POETRY={tasks.bin_path(tasks.TOOLS_VENV, 'poetry')}"],
+        cwd=project,
+        env={**project_env(python, env), **extra},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, f"make {targets}:\n{result.stdout[-4000:]}\n{result.stderr}"
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ FOREIGN_WORDS = {
     "mysql": re.compile(r"mysql|mariadb", re.IGNORECASE),
 }
 LOCKED_DRIVERS = {"postgresql": ("psycopg", "psycopg-binary"), "mysql": ("mysqlclient",)}
-UNRENDERED = re.compile(r"\{\{|\{%|\{#")
+UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|\{#")  # ${{ }} is GitHub Actions syntax
 
 
 def text_files(project: Path) -> list[Path]:
@@ -160,6 +161,53 @@ def test_bake_dockerfile_passes_hadolint(baked: tuple[Combination, Path], tools_
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_bake_workflow_is_a_valid_github_workflow(
+    baked: tuple[Combination, Path], tools_venv: Path
+) -> None:
+    """.github/workflows/ci.yml passes check-jsonschema's GitHub workflow schema."""
+    _, project = baked
+
+    result = subprocess.run(
+        [
+            str(tasks.bin_path(tools_venv, "check-jsonschema")),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(project / ".github" / "workflows" / "ci.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+LICENSE_FIRST_LINES = {
+    "MIT": "MIT License",
+    "BSD-3-Clause": "Copyright (c) {year} {author}.",
+    "Apache-2.0": "Apache License",
+    "GPL-3.0": "GNU GENERAL PUBLIC LICENSE",
+    "Not open source": "Copyright (c) {year} {author}. All rights reserved.",
+}
+
+
+@pytest.mark.parametrize("licence", LICENSE_FIRST_LINES)
+def test_bake_license_matches_the_answer(tmp_path: Path, licence: str) -> None:
+    """LICENSE holds the chosen licence's text, with the year and author filled in."""
+    project = bake(tmp_path, open_source_license=licence, author_name="Ada Lovelace")
+
+    text = (project / "LICENSE").read_text()
+    first = LICENSE_FIRST_LINES[licence].format(year=date.today().year, author="Ada Lovelace")
+    assert text.lstrip().startswith(first)
+    assert "<year>" not in text.split("How to Apply")[0]
+    assert not (project / "_licenses").exists()
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    if licence == "Not open source":
+        assert "license" not in pyproject
+    else:
+        assert pyproject["license"] == licence
 
 
 def test_bake_lock_matches_pyproject(baked: tuple[Combination, Path], tools_venv: Path) -> None:

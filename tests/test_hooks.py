@@ -153,6 +153,8 @@ def test_new_secret_is_long_and_fresh(post_gen: ModuleType) -> None:
 def make_tree(root: Path) -> None:
     for database in post_gen_databases():
         (root / "_compose" / database).mkdir(parents=True)
+        (root / "_github" / database).mkdir(parents=True)
+        (root / "_github" / database / "ci.yml").write_text(database)
         for name in ("docker-compose.yml", "compose.override.yml"):
             (root / "_compose" / database / name).write_text(database)
         settings = root / "config" / "settings"
@@ -175,7 +177,9 @@ def test_keep_database_files_keeps_only_the_chosen(
 
     assert (tmp_path / "docker-compose.yml").read_text() == database
     assert (tmp_path / "compose.override.yml").read_text() == database
+    assert (tmp_path / ".github" / "workflows" / "ci.yml").read_text() == database
     assert not (tmp_path / "_compose").exists()
+    assert not (tmp_path / "_github").exists()
     settings = sorted(p.name for p in (tmp_path / "config" / "settings").iterdir())
     assert settings == ["database.py"]
     assert (tmp_path / "config" / "settings" / "database.py").read_text() == database

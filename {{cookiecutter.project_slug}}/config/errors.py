@@ -111,7 +111,9 @@ class ErrorSerializer(serializers.Serializer):
         "parse_error, unsupported_media_type, not_acceptable, throttled, server_error."
     )
     detail = serializers.CharField(help_text="A message for people.")
-    errors = serializers.DictField(
+    # Named like Serializer.errors, but the serializer metaclass moves declared
+    # fields into _declared_fields, so the property is not shadowed.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Invalid input only: the messages for each field in error.",

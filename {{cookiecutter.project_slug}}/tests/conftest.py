@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 {%- if cookiecutter.api_auth == "token" %}
 from rest_framework.authtoken.models import Token
@@ -24,7 +24,7 @@ def empty_cache() -> Iterator[None]:
     cache.clear()
 
 
-def authorization_for(user: AbstractBaseUser) -> str:
+def authorization_for(user: User) -> str:
     """The Authorization header value with which API clients act as ``user``."""
 {%- if cookiecutter.api_auth == "token" %}
     token, _ = Token.objects.get_or_create(user=user)
@@ -34,7 +34,7 @@ def authorization_for(user: AbstractBaseUser) -> str:
 {%- endif %}
 
 
-def client_for(user: AbstractBaseUser) -> APIClient:
+def client_for(user: User) -> APIClient:
     """A client that authenticates as ``user`` the way API clients do."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=authorization_for(user))
@@ -48,13 +48,13 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
-def user(db: None) -> AbstractBaseUser:
+def user(db: None) -> User:
     """An ordinary signed-up user."""
-    return UserFactory()
+    return UserFactory.create()
 
 
 @pytest.fixture
-def auth_client(user: AbstractBaseUser) -> APIClient:
+def auth_client(user: User) -> APIClient:
     """A client signed in as an ordinary user."""
     return client_for(user)
 
@@ -62,4 +62,4 @@ def auth_client(user: AbstractBaseUser) -> APIClient:
 @pytest.fixture
 def staff_client(db: None) -> APIClient:
     """A client signed in as a staff user, who may also delete."""
-    return client_for(UserFactory(is_staff=True))
+    return client_for(UserFactory.create(is_staff=True))

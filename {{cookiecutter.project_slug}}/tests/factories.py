@@ -1,7 +1,7 @@
 """factory_boy factories: test data without hard-coded keys or ISBNs."""
 
 import factory
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from books.models import Book
 
@@ -14,11 +14,11 @@ def isbn13(first_twelve: str) -> str:
     return first_twelve + str(-total % 10)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     """A user who can sign in with PASSWORD."""
 
     class Meta:
-        model = get_user_model()
+        model = User
         django_get_or_create = ("username",)
         skip_postgeneration_save = True
 
@@ -27,7 +27,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-class BookFactory(factory.django.DjangoModelFactory):
+class BookFactory(factory.django.DjangoModelFactory[Book]):
     """A book with a unique, valid ISBN-13."""
 
     class Meta:

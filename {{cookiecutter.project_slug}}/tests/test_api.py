@@ -53,7 +53,7 @@ def test_list_books_uses_constant_queries(
 
 def test_retrieve_book(api_client: APIClient) -> None:
     """One book by id, with every field."""
-    book = BookFactory()
+    book = BookFactory.create()
 
     response = api_client.get(detail_url(book))
 
@@ -146,7 +146,7 @@ def test_create_book_rejects_missing_fields(auth_client: APIClient) -> None:
 
 def test_create_book_rejects_duplicate_isbn(auth_client: APIClient) -> None:
     """A duplicate ISBN, however hyphenated, is a 400 on the isbn field, never a 500."""
-    BookFactory(isbn="9780306406157")
+    BookFactory.create(isbn="9780306406157")
 
     response = auth_client.post(LIST_URL, NEW_BOOK)
 
@@ -170,7 +170,7 @@ def test_create_book_rejects_non_json_body(auth_client: APIClient) -> None:
 
 def test_update_book(auth_client: APIClient) -> None:
     """PUT replaces every writable field."""
-    book = BookFactory()
+    book = BookFactory.create()
 
     response = auth_client.put(detail_url(book), NEW_BOOK)
 
@@ -181,7 +181,7 @@ def test_update_book(auth_client: APIClient) -> None:
 
 def test_update_book_keeping_its_own_isbn(auth_client: APIClient) -> None:
     """Saving a book with its own ISBN is not a duplicate."""
-    book = BookFactory()
+    book = BookFactory.create()
 
     response = auth_client.put(
         detail_url(book), {**NEW_BOOK, "isbn": book.isbn, "title": "New title"}
@@ -202,7 +202,7 @@ def test_update_book_to_another_books_isbn_is_400(auth_client: APIClient) -> Non
 
 def test_partial_update_book(auth_client: APIClient) -> None:
     """PATCH changes only what it sends."""
-    book = BookFactory()
+    book = BookFactory.create()
 
     response = auth_client.patch(detail_url(book), {"subtitle": "Second edition"})
 
@@ -213,7 +213,7 @@ def test_partial_update_book(auth_client: APIClient) -> None:
 
 def test_update_book_requires_authentication(api_client: APIClient) -> None:
     """Anonymous PUT and PATCH are refused and change nothing."""
-    book = BookFactory()
+    book = BookFactory.create()
 
     assert api_client.put(detail_url(book), NEW_BOOK).status_code == status.HTTP_401_UNAUTHORIZED
     assert api_client.patch(detail_url(book), {"title": "x"}).status_code == (
@@ -225,7 +225,7 @@ def test_update_book_requires_authentication(api_client: APIClient) -> None:
 
 def test_delete_book_as_staff(staff_client: APIClient) -> None:
     """A staff user deletes a book."""
-    book = BookFactory()
+    book = BookFactory.create()
 
     response = staff_client.delete(detail_url(book))
 
@@ -235,7 +235,7 @@ def test_delete_book_as_staff(staff_client: APIClient) -> None:
 
 def test_delete_book_requires_staff(auth_client: APIClient) -> None:
     """An ordinary signed-in user may not delete: 403, and the book stays."""
-    book = BookFactory()
+    book = BookFactory.create()
 
     response = auth_client.delete(detail_url(book))
 
@@ -246,7 +246,7 @@ def test_delete_book_requires_staff(auth_client: APIClient) -> None:
 
 def test_delete_book_requires_authentication(api_client: APIClient) -> None:
     """An anonymous delete is refused and the book stays."""
-    book = BookFactory()
+    book = BookFactory.create()
 
     response = api_client.delete(detail_url(book))
 

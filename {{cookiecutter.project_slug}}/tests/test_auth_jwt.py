@@ -15,7 +15,7 @@ BOOKS_URL = reverse("api:book-list")
 
 
 def obtain(api_client: APIClient) -> dict[str, str]:
-    user = UserFactory()
+    user = UserFactory.create()
     response = api_client.post(TOKEN_URL, {"username": user.username, "password": PASSWORD})
     assert response.status_code == status.HTTP_200_OK
     return response.data
@@ -55,7 +55,7 @@ def test_refresh_rotates_and_works_once(api_client: APIClient) -> None:
 
 def test_obtain_tokens_rejects_wrong_password(api_client: APIClient) -> None:
     """Wrong credentials get 401 in the shared error shape."""
-    user = UserFactory()
+    user = UserFactory.create()
 
     response = api_client.post(TOKEN_URL, {"username": user.username, "password": "x"})
 

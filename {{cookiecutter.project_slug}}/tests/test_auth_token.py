@@ -16,7 +16,7 @@ BOOKS_URL = reverse("api:book-list")
 
 def test_obtain_token_with_username_and_password(api_client: APIClient) -> None:
     """The token endpoint returns the user's token for valid credentials."""
-    user = UserFactory()
+    user = UserFactory.create()
 
     response = api_client.post(TOKEN_URL, {"username": user.username, "password": PASSWORD})
 
@@ -26,7 +26,7 @@ def test_obtain_token_with_username_and_password(api_client: APIClient) -> None:
 
 def test_token_authenticates_writes(api_client: APIClient) -> None:
     """The obtained token, sent as `Authorization: Token ...`, allows a write."""
-    user = UserFactory()
+    user = UserFactory.create()
     token = api_client.post(TOKEN_URL, {"username": user.username, "password": PASSWORD})
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.data['token']}")
 
@@ -39,7 +39,7 @@ def test_token_authenticates_writes(api_client: APIClient) -> None:
 
 def test_obtain_token_rejects_wrong_password(api_client: APIClient) -> None:
     """Wrong credentials get 400 in the shared error shape, and no token is made."""
-    user = UserFactory()
+    user = UserFactory.create()
 
     response = api_client.post(TOKEN_URL, {"username": user.username, "password": "x"})
 

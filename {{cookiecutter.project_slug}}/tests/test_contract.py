@@ -83,4 +83,4 @@ def test_api_conforms_to_its_schema_as_staff(case: Any) -> None:
 
 
 def staff_user() -> Any:
-    return UserFactory(username="contract-staff", is_staff=True)
+    return UserFactory.create(username="contract-staff", is_staff=True)

@@ -33,7 +33,7 @@ def test_concurrent_creates_of_one_isbn_give_one_201_and_one_400(
         validated_create(self, serializer)
 
     monkeypatch.setattr(view_class, "perform_create", create_together)
-    user = UserFactory()
+    user = UserFactory.create()
     responses: list[Any] = []
 
     def post() -> None:
@@ -86,7 +86,7 @@ def mixed_case_books(db: None) -> None:
         ("apple", "Bob"),
         ("Date", "carl"),
     ]:
-        BookFactory(title=title, author=author, subtitle="")
+        BookFactory.create(title=title, author=author, subtitle="")
 
 
 def titles(response: Any) -> list[str]:

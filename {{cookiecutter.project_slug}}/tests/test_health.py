@@ -3,11 +3,9 @@
 from typing import Any
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client
 from rest_framework import status
-
-from config import health
 
 
 def test_live_answers_without_the_database(client: Client) -> None:
@@ -36,7 +34,7 @@ def test_ready_is_503_when_the_database_fails(
     def broken_cursor(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(health.connection, "cursor", broken_cursor)
+    monkeypatch.setattr(connection, "cursor", broken_cursor)
 
     response = client.get("/health/ready")
 

@@ -39,7 +39,7 @@ def test_full_clean_rejects_invalid_isbn() -> None:
 
 def test_full_clean_rejects_duplicate_isbn_however_spelled() -> None:
     """The unique constraint compares normalised ISBNs."""
-    BookFactory(isbn="9780306406157")
+    BookFactory.create(isbn="9780306406157")
     book = Book(title="T", author="A", isbn="978-0-306-40615-7")
 
     with pytest.raises(ValidationError) as excinfo:
@@ -50,7 +50,7 @@ def test_full_clean_rejects_duplicate_isbn_however_spelled() -> None:
 
 def test_database_rejects_duplicate_isbn() -> None:
     """The constraint holds in the database, not only in validation."""
-    BookFactory(isbn="9780306406157")
+    BookFactory.create(isbn="9780306406157")
 
     with pytest.raises(IntegrityError):
         Book.objects.create(title="T", author="A", isbn="978-0306406157")
@@ -59,7 +59,7 @@ def test_database_rejects_duplicate_isbn() -> None:
 def test_books_are_ordered_by_title_ignoring_case() -> None:
     """The catalogue order does not depend on the database's collation."""
     for title in ["banana", "Cherry", "apple", "Date"]:
-        BookFactory(title=title)
+        BookFactory.create(title=title)
 
     assert list(Book.objects.values_list("title", flat=True)) == [
         "apple",

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def test_website_lists_books(client: Client) -> None:
     """The home page shows every book's title, author and ISBN."""
-    book = BookFactory(title="The Hobbit", author="J. R. R. Tolkien")
+    book = BookFactory.create(title="The Hobbit", author="J. R. R. Tolkien")
 
     response = client.get(reverse("books:book-list"))
 
@@ -41,7 +41,7 @@ def test_website_explains_an_empty_catalogue(client: Client) -> None:
 
 def test_website_escapes_book_text(client: Client) -> None:
     """Titles are text, never markup."""
-    BookFactory(title="<script>alert(1)</script>")
+    BookFactory.create(title="<script>alert(1)</script>")
 
     response = client.get(reverse("books:book-list"))
 

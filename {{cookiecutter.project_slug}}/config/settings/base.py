@@ -110,8 +110,6 @@ DATABASES = {
     ),
 }
 
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
 
 # Passwords
 # https://docs.djangoproject.com/en/6.1/ref/settings/#auth-password-validators

@@ -1,0 +1,199 @@
+"""The baked project's day-one tooling: Makefile targets, pre-commit, CI workflow,
+replay file, licence. (`make lint typecheck test` per variant is in
+test_baked_project.py; `make up logs down` in test_docker.py.)"""
+
+import filecmp
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+from tests.conftest import (
+    IN_CI,
+    ROOT,
+    SUPPORTED,
+    bake,
+    combination_params,
+    make,
+    project_env,
+    tasks,
+)
+
+pytestmark = pytest.mark.slow
+
+MAKE_TARGETS = ("install", "run", "test", "lint", "format", "typecheck", "migrate", "seed")
+MAKE_TARGETS += ("up", "down", "logs", "shell", "lock")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def make_installed() -> None:
+    if shutil.which("make") is None:
+        reason = "make is not installed"
+        if IN_CI:
+            pytest.fail(f"{reason}; CI must test the Makefile")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def installed(tmp_path: Path, tools_venv: Path) -> tuple[Path, Path]:
+    """A default SQLite bake and its installed environment's python."""
+    project = bake(tmp_path, database="sqlite")
+    python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
+    return project, python
+
+
+def tree_digest(project: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(project)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and not {".mypy_cache", ".ruff_cache", "__pycache__"} & set(path.parts)
+    }
+
+
+def test_make_help_lists_every_target(installed: tuple[Path, Path]) -> None:
+    """`make` alone lists the targets with a line each."""
+    out = make(*installed).stdout
+    for target in MAKE_TARGETS:
+        assert f"make {target} " in out
+
+
+def test_make_install_migrate_seed_and_shell(installed: tuple[Path, Path]) -> None:
+    """install syncs the lock, migrate and seed fill the database, shell reads commands."""
+    project, python = installed
+
+    make(project, python, "install")
+    make(project, python, "migrate", "seed")
+    shell = subprocess.run(
+        ["make", "shell", f"POETRY={tasks.bin_path(tasks.TOOLS_VENV, 'poetry')}"],
+        cwd=project,
+        env=project_env(python),
+        input="from books.models import Book; print('books:', Book.objects.count())\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "books: 5" in shell.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def running(installed: tuple[Path, Path]) -> Iterator[str]:
+    """`make run` on a free port, in its own process group; yields the base URL."""
+    project, python = installed
+    make(project, python, "migrate")
+    port = free_port()
+    server = subprocess.Popen(
+        ["make", "run", f"PORT={port}", f"POETRY={tasks.bin_path(tasks.TOOLS_VENV, 'poetry')}"],
+        cwd=project,
+        env=project_env(python),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+
+
+def test_make_run_serves_the_api(running: str) -> None:
+    """`make run` serves the API."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{running}/api/v1/books/", timeout=2) as response:
+                assert response.status == 200
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def test_make_format_leaves_a_fresh_bake_unchanged(installed: tuple[Path, Path]) -> None:
+    """A fresh bake is already formatted: `make format` changes no file."""
+    project, python = installed
+    before = tree_digest(project)
+
+    make(project, python, "format")
+
+    assert tree_digest(project) == before
+
+
+def test_make_lock_keeps_a_current_lock(installed: tuple[Path, Path]) -> None:
+    """`make lock` on an unchanged pyproject.toml keeps every pin."""
+    project, python = installed
+    before = (project / "poetry.lock").read_text()
+
+    make(project, python, "lock")
+
+    assert (project / "poetry.lock").read_text() == before
+
+
+def test_pre_commit_passes_on_a_fresh_bake(installed: tuple[Path, Path]) -> None:
+    """Every pre-commit hook (ruff, django-upgrade, TOML/YAML, whitespace, hadolint) passes."""
+    project, python = installed
+    env = project_env(python)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=project, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=project, check=True)
+
+    result = subprocess.run(
+        [str(python.parent / "pre-commit"), "run", "--all-files"],
+        cwd=project,
+        env={**env, "PRE_COMMIT_HOME": str(project.parent / "pre-commit-home")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    for hook in ("ruff check", "django-upgrade", "check TOML", "hadolint", "trailing whitespace"):
+        assert hook in result.stdout
+
+
+@pytest.fixture(params=combination_params(SUPPORTED[:2] + SUPPORTED[6:7]))
+def rebaked(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path]:
+    combo = request.param
+    first = bake(tmp_path / "first", **combo.context, project_name="Replay Me")
+    second = Path(
+        cookiecutter(
+            str(ROOT),
+            replay=str(first / ".cookiecutter-replay.json"),
+            output_dir=str(tmp_path / "second"),
+        )
+    )
+    return first, second
+
+
+def test_rebake_from_the_replay_file_reproduces_the_project(rebaked: tuple[Path, Path]) -> None:
+    """The answers kept in .cookiecutter-replay.json bake the same project again.
+
+    Only .env differs: its secrets are new on every bake.
+    """
+    first, second = rebaked
+    answers = json.loads((first / ".cookiecutter-replay.json").read_text())["cookiecutter"]
+    assert answers["project_name"] == "Replay Me"
+    assert not {"_output_dir", "_repo_dir", "_checkout"} & set(answers)
+
+    files = sorted(str(p.relative_to(first)) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(str(p.relative_to(second)) for p in second.rglob("*") if p.is_file())
+    _, mismatch, errors = filecmp.cmpfiles(first, second, files, shallow=False)
+    assert (mismatch, errors) == ([".env"], [])
