@@ -163,6 +163,28 @@ def test_bake_dockerfile_passes_hadolint(baked: tuple[Combination, Path], tools_
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+SETTING_READS = re.compile(
+    r"""(?:env_\w+\(\s*|os\.environ\.get\(|os\.environ\[)["']([A-Z][A-Z0-9_]+)["']"""
+)
+COMPOSE_VARIABLES = re.compile(r"\$\{([A-Z][A-Z0-9_]+)")
+
+
+def test_bake_readme_documents_every_setting(baked: tuple[Combination, Path]) -> None:
+    """Every environment variable the code or compose files read is in the README's table."""
+    _, project = baked
+    read = {
+        name
+        for path in [*project.rglob("*.py"), *project.glob("*compose*.yml")]
+        if "tests" not in path.parts
+        for name in SETTING_READS.findall(path.read_text())
+        + COMPOSE_VARIABLES.findall(path.read_text())
+    }
+    readme = (project / "README.md").read_text()
+
+    assert read >= {"DJANGO_SECRET_KEY", "DATABASE_URL", "PORT"}
+    assert sorted(name for name in read if f"| `{name}` |" not in readme) == []
+
+
 def test_bake_workflow_is_a_valid_github_workflow(
     baked: tuple[Combination, Path], tools_venv: Path
 ) -> None:

@@ -447,3 +447,37 @@ def wait_for_page(url: str, text: str, timeout: float = 60) -> str:
             pass
         time.sleep(1)
     return body
+
+
+def test_make_up_logs_down_drive_the_stack(tmp_path: Path, docker_engine: None) -> None:
+    """`make up` starts the stack healthy, `make logs` follows it, `make down` stops it."""
+    combo = Combination("sqlite", "split")
+    project = bake(tmp_path, **combo.context)
+    port = WEB_PORT_BASE + len(DOCKER_VARIANTS) + len(DEV_VARIANTS)
+    override = tmp_path / "test-override.yml"
+    override.write_text(override_text(combo, port, 0, ""))
+    name = f"ddd-make-{uuid.uuid4().hex[:6]}"
+    compose = f"docker compose -p {name} -f docker-compose.yml -f {override}"
+    try:
+        run(["make", "up", f"COMPOSE={compose}"], cwd=project, timeout=UP_TIMEOUT)
+        assert http("GET", f"http://127.0.0.1:{port}/api/v1/books/")[0] == 200
+
+        logs = subprocess.run(
+            ["timeout", "5", "make", "logs", f"COMPOSE={compose}"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert logs.returncode == 124, logs.stderr  # still following when stopped
+        assert "web-1" in logs.stdout
+        assert "GET /api/v1/books/" in logs.stdout
+
+        run(["make", "down", f"COMPOSE={compose}"], cwd=project, timeout=120)
+        ps = run(["docker", "compose", "-p", name, "ps", "--all", "--quiet"], cwd=project)
+        assert ps.stdout.strip() == ""
+    finally:
+        subprocess.run(
+            [*compose.split(), "down", "-v", "--rmi", "local", "--timeout", "5"],
+            cwd=project, capture_output=True, check=False, timeout=120,
+        )  # fmt: skip

@@ -23,3 +23,20 @@ def test_repository_code_passes_ruff(tools_venv: Path, command: list[str]) -> No
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_template_ci_workflow_is_valid(tools_venv: Path) -> None:
+    """.github/workflows/ci.yml passes check-jsonschema's GitHub workflow schema."""
+    result = subprocess.run(
+        [
+            str(tasks.bin_path(tools_venv, "check-jsonschema")),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(ROOT / ".github" / "workflows" / "ci.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
