@@ -116,6 +116,21 @@ def make(
     return result
 
 
+def check_github_workflow(path: Path) -> subprocess.CompletedProcess[str]:
+    """Validate a GitHub Actions workflow with check-jsonschema's vendored schema."""
+    return subprocess.run(
+        [
+            str(tasks.bin_path(tasks.TOOLS_VENV, "check-jsonschema")),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="session")
 def tools_venv() -> Path:
     """The template's own tool environment (Poetry, ruff), created by tasks.py."""
