@@ -198,10 +198,18 @@ def serve(args: argparse.Namespace) -> None:
     os.execv(python, [str(python), "manage.py", "runserver", f"127.0.0.1:{args.port}"])
 
 
-def test(args: argparse.Namespace) -> None:
-    """Run the template's test suite with pytest, in parallel."""
+def test(rest: Sequence[str]) -> None:
+    """Run the template's test suite with pytest, in parallel; ``rest`` goes to pytest."""
     tools = ensure_tools()
-    command = [str(bin_path(tools, "python")), "-m", "pytest", "-n", "auto", *args.pytest_args]
+    command = [str(bin_path(tools, "python")), "-m", "pytest", "-n", "auto", *rest]
+    os.chdir(ROOT)
+    os.execve(command[0], command, tool_env())
+
+
+def bench(rest: Sequence[str]) -> None:
+    """Run the benchmarks (benchmarks/bench.py) with the template's tools; ``rest`` goes to it."""
+    tools = ensure_tools()
+    command = [str(bin_path(tools, "python")), str(ROOT / "benchmarks" / "bench.py"), *rest]
     os.chdir(ROOT)
     os.execve(command[0], command, tool_env())
 
@@ -229,8 +237,16 @@ def lock(args: argparse.Namespace) -> None:
                 print(f"{target.relative_to(ROOT)}: locked")
 
 
+# Commands whose arguments all go to another program, unparsed.
+PASS_THROUGH = {"test": test, "bench": bench}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ensure_python()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in PASS_THROUGH:
+        PASS_THROUGH[argv[0]](argv[1:])
+        return 0
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
@@ -242,8 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     serve_parser.set_defaults(handler=serve)
     test_parser = commands.add_parser("test", help="run the template's test suite")
-    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
-    test_parser.set_defaults(handler=test)
+    test_parser.add_argument("pytest_args", nargs="*", help="passed on to pytest")
+    bench_parser = commands.add_parser("bench", help="print the benchmarks' table")
+    bench_parser.add_argument("bench_args", nargs="*", help="passed on to bench.py")
     lock_parser = commands.add_parser("lock", help="regenerate the variants' poetry.lock files")
     lock_parser.add_argument(
         "databases", nargs="*", help=f"any of {', '.join(DATABASES)}; all by default"

@@ -1,0 +1,427 @@
+"""Benchmarks of the template and what it bakes: prints a markdown table, writes JSON.
+
+    python3 tasks.py bench            # or: make bench
+    python3 tasks.py bench --only api --databases sqlite
+
+Figures, each the median of repeated runs where it says so (2 cores: medians
+are steadier than means):
+
+1. bake time of the default variant;
+2. wall time of each database's baked test suite;
+3. the API under gunicorn on loopback, list (a page of 20 of 1,000 books) and
+   detail, against a bare Django view that returns the same JSON from the
+   same rows in the same process (the ceiling of this stack): requests/s,
+   p50 and p99 latency, queries per request, ratio to the ceiling;
+4. Docker: image size and size above the base image, cold build, warm
+   rebuild after a code-only change, time from `up` to healthy.
+
+Needs what the test suite needs (the database servers, Docker) plus wrk
+(Debian: apt-get install wrk). Parts whose prerequisite is missing say so in
+the table instead of a figure.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import tasks  # noqa: E402
+from tests.conftest import bake  # noqa: E402
+from tests.test_baked_project import admin_sql, database_url, quoted_name  # noqa: E402
+
+RESULTS = ROOT / ".bench" / "bench.json"
+DATABASES = ("sqlite", "postgresql", "mysql")
+BOOKS = 1_000
+WRK_SECONDS = 8
+
+# Added to a bake for the benchmark only: the same JSON as the API's list and
+# detail, straight from the rows, with nothing of DRF in between.
+CEILING_URLS = '''
+"""Bare views for the benchmark's ceiling, beside the project's own URLs."""
+
+from django.http import JsonResponse
+from django.urls import include, path
+
+from books.models import Book
+
+FIELDS = ("id", "title", "subtitle", "author", "isbn", "created", "updated")
+
+
+def ceiling_list(request):
+    page = list(Book.objects.values(*FIELDS)[:20])
+    return JsonResponse(
+        {"count": Book.objects.count(), "next": None, "previous": None, "results": page}
+    )
+
+
+def ceiling_detail(request, pk):
+    return JsonResponse(Book.objects.values(*FIELDS).get(pk=pk))
+
+
+urlpatterns = [
+    path("ceiling/books/", ceiling_list),
+    path("ceiling/books/<int:pk>/", ceiling_detail),
+    path("", include("config.urls")),
+]
+'''
+CEILING_SETTINGS = '''
+"""Production settings plus the benchmark's ceiling views; throttling out of the way."""
+
+from config.settings.production import *  # noqa: F403
+
+ROOT_URLCONF = "bench_urls"
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "1000000/second", "user": "1000000/second"},
+}
+'''
+LOAD_BOOKS = f"""
+from books.models import Book
+def isbn13(first):
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first))
+    return first + str(-total % 10)
+Book.objects.bulk_create(
+    Book(title=f"Title {{n:04d}}", subtitle="A subtitle", author=f"Author {{n % 37}}",
+         isbn=isbn13(f"978{{n:09d}}"))
+    for n in range({BOOKS})
+)
+print(Book.objects.order_by("pk").values_list("pk", flat=True).first())
+"""
+COUNT_QUERIES = """
+import json
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+client = Client(HTTP_HOST="127.0.0.1")
+counts = {}
+for name, url in [("list", "/api/v1/books/"), ("detail", "/api/v1/books/%s/")]:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    counts[name] = len(queries)
+print(json.dumps(counts))
+"""
+
+
+def median_spread(samples: list[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(samples), 3),
+        "min": round(min(samples), 3),
+        "max": round(max(samples), 3),
+        "runs": len(samples),
+    }
+
+
+def quiet_bake(output_dir: Path, **context: str) -> Path:
+    """Bake without the post-generation hook's next-steps message in the table's output."""
+    with open(os.devnull, "w") as devnull, redirect_stdout(devnull):
+        return bake(output_dir, **context)
+
+
+def bench_bake(runs: int = 7) -> dict[str, Any]:
+    """Bake the default variant ``runs`` times in this process."""
+    samples = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            quiet_bake(Path(tmp))
+            samples.append(time.perf_counter() - started)
+    return median_spread(samples)
+
+
+@contextmanager
+def installed(database: str, tmp: Path) -> Iterator[tuple[Path, Path, dict[str, str]]]:
+    """A token/split bake of ``database``, installed, with a fresh database of its own."""
+    project = quiet_bake(tmp / "bake", database=database)
+    python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "PYTHONPATH"}}
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    if database != "sqlite":
+        admin_sql(python, database, f"CREATE DATABASE {quoted_name(database, name)}")
+        env["DATABASE_URL"] = database_url(database, name)
+    try:
+        yield project, python, env
+    finally:
+        if database != "sqlite":
+            for db in (name, f"test_{name}"):
+                admin_sql(python, database, f"DROP DATABASE IF EXISTS {quoted_name(database, db)}")
+
+
+def bench_suite(database: str, runs: int = 3) -> dict[str, Any]:
+    """Wall time of the baked project's whole test suite (as `poetry run pytest`)."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        installed(database, Path(tmp)) as (
+            project,
+            python,
+            env,
+        ),
+    ):
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(
+                [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                cwd=project,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            samples.append(time.perf_counter() - started)
+    return median_spread(samples)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
+WRK_PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str) -> dict[str, float]:
+    """Requests/s and p50/p99 latency (ms) for ``url``, bounded to WRK_SECONDS."""
+    out = subprocess.run(
+        ["wrk", "-t2", "-c8", f"-d{WRK_SECONDS}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=WRK_SECONDS + 30,
+    ).stdout
+    rate = WRK_RATE.search(out)
+    assert rate is not None, out
+    latency = {f"p{p}_ms": round(float(v) * UNITS[u], 2) for p, v, u in WRK_PERCENTILE.findall(out)}
+    return {"rps": float(rate.group(1)), **latency}
+
+
+def bench_api(database: str) -> dict[str, Any]:
+    """The API and the ceiling under gunicorn, with wrk on loopback."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        installed(database, Path(tmp)) as (
+            project,
+            python,
+            env,
+        ),
+    ):
+        (project / "bench_urls.py").write_text(CEILING_URLS)
+        (project / "bench_settings.py").write_text(CEILING_SETTINGS)
+        port = free_port()
+        env.update(
+            DJANGO_SETTINGS_MODULE="bench_settings",
+            DJANGO_SECRET_KEY=uuid.uuid4().hex * 2,
+            DJANGO_ALLOWED_HOSTS="127.0.0.1",
+            DJANGO_SECURE_SSL_REDIRECT="false",
+            PORT=str(port),
+            GUNICORN_WORKERS="2",
+            GUNICORN_THREADS="2",
+        )
+
+        def manage(*args: str) -> str:
+            return subprocess.run(
+                [str(python), "manage.py", *args],
+                cwd=project, env=env, check=True, capture_output=True, text=True,
+            ).stdout  # fmt: skip
+
+        manage("migrate", "--verbosity", "0")
+        first_pk = manage("shell", "--no-imports", "-c", LOAD_BOOKS).strip()
+        queries = json.loads(
+            manage("shell", "--no-imports", "-c", COUNT_QUERIES.replace("%s", first_pk))
+        )
+        server = subprocess.Popen(
+            [str(python), "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
+            cwd=project,
+            env={**env, "GUNICORN_CMD_ARGS": "--access-logfile /dev/null"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_for(f"{base}/health/ready")
+            figures: dict[str, Any] = {}
+            for name, api, ceiling in [
+                ("list", "/api/v1/books/", "/ceiling/books/"),
+                ("detail", f"/api/v1/books/{first_pk}/", f"/ceiling/books/{first_pk}/"),
+            ]:
+                for url in (api, ceiling):
+                    urllib.request.urlopen(base + url, timeout=5).close()  # warm up
+                measured, top = wrk(base + api), wrk(base + ceiling)
+                figures[name] = {
+                    **measured,
+                    "ceiling_rps": top["rps"],
+                    "ratio": round(measured["rps"] / top["rps"], 2),
+                    "queries": queries[name],
+                }
+            return figures
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=15)
+
+
+def bench_docker() -> dict[str, Any]:
+    """Image size, cold build, warm rebuild after a code change, up to healthy (postgresql)."""
+    from tests.conftest import Combination
+    from tests.test_docker import PG_PORT_BASE, WEB_PORT_BASE, override_text
+
+    combo = Combination("postgresql", "split")
+    with tempfile.TemporaryDirectory() as tmp:
+        project = quiet_bake(Path(tmp), **combo.context)
+        password = next(
+            line.split("=", 1)[1]
+            for line in (project / ".env").read_text().splitlines()
+            if line.startswith("DB_PASSWORD=")
+        )
+        override = Path(tmp) / "override.yml"
+        web_port, db_port = WEB_PORT_BASE + 90, PG_PORT_BASE + 90
+        override.write_text(override_text(combo, web_port, db_port, password))
+        name = f"bench-{uuid.uuid4().hex[:6]}"
+        compose = ["docker", "compose", "-p", name, "-f", "docker-compose.yml", "-f", str(override)]
+
+        def timed(*args: str) -> float:
+            started = time.perf_counter()
+            subprocess.run([*compose, *args], cwd=project, check=True, capture_output=True)
+            return round(time.perf_counter() - started, 1)
+
+        try:
+            cold = timed("build", "--no-cache", "web")
+            views = project / "books" / "views.py"
+            views.write_text(views.read_text() + "\n# a code-only change\n")
+            warm = timed("build", "web")
+            up = timed("up", "--detach", "--wait", "--wait-timeout", "300")
+            image = f"{name}-web"
+            size = int(subprocess.run(
+                ["docker", "image", "inspect", image, "--format", "{{.Size}}"],
+                check=True, capture_output=True, text=True,
+            ).stdout)  # fmt: skip
+            base = int(subprocess.run(
+                ["docker", "image", "inspect", "python:3.13-slim", "--format", "{{.Size}}"],
+                check=True, capture_output=True, text=True,
+            ).stdout)  # fmt: skip
+            return {
+                "image_mb": round(size / 1e6),
+                "above_base_mb": round((size - base) / 1e6),
+                "cold_build_s": cold,
+                "warm_rebuild_s": warm,
+                "up_to_healthy_s": up,
+            }
+        finally:
+            subprocess.run(
+                [*compose, "down", "-v", "--rmi", "local"], cwd=project, capture_output=True
+            )
+
+
+def attempt(label: str, function: Callable[[], Any]) -> Any:
+    """Run one measurement; a missing prerequisite becomes a note, not a crash."""
+    print(f"measuring {label} ...", file=sys.stderr, flush=True)
+    try:
+        return function()
+    except subprocess.CalledProcessError as error:
+        detail = (error.stderr or b"")[-300:]
+        detail = detail.decode() if isinstance(detail, bytes) else detail
+        return {"error": f"{error.cmd[1:3]} failed: {detail.strip()}"}
+    except (OSError, AssertionError) as error:
+        return {"error": f"{type(error).__name__}: {str(error)[:200]}"}
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = ["| measurement | figure | target |", "| --- | --- | --- |"]
+    bake_figures = results.get("bake", {})
+    if "median" in bake_figures:
+        lines.append(
+            f"| bake time, default variant | median {bake_figures['median']} s "
+            f"(min {bake_figures['min']}, max {bake_figures['max']}, {bake_figures['runs']} runs) "
+            "| < 0.5 s |"
+        )
+    for database, figures in results.get("suite", {}).items():
+        value = f"median {figures['median']} s" if "median" in figures else figures["error"]
+        target = "< 5 s" if database == "sqlite" else ""
+        lines.append(f"| baked test suite, {database} | {value} | {target} |")
+    for database, figures in results.get("api", {}).items():
+        if "error" in figures:
+            lines.append(f"| API, {database} | {figures['error']} | |")
+            continue
+        for name in ("list", "detail"):
+            f = figures[name]
+            target = ">= 0.6 of ceiling, constant queries" if name == "list" else ""
+            lines.append(
+                f"| API {name}, {database} | {f['rps']:.0f} req/s, p50 {f.get('p50_ms')} ms, "
+                f"p99 {f.get('p99_ms')} ms, {f['queries']} queries; ceiling {f['ceiling_rps']:.0f} "
+                f"req/s; ratio {f['ratio']} | {target} |"
+            )
+    docker = results.get("docker")
+    if docker and "error" not in docker:
+        lines += [
+            f"| Docker image (postgresql) | {docker['image_mb']} MB, {docker['above_base_mb']} MB "
+            "above python:3.13-slim | < 100 MB above base |",
+            f"| Docker cold build | {docker['cold_build_s']} s | |",
+            f"| Docker warm rebuild, code-only change | {docker['warm_rebuild_s']} s | < 10 s |",
+            f"| Docker `up` to healthy | {docker['up_to_healthy_s']} s | < 10 s |",
+        ]
+    elif docker:
+        lines.append(f"| Docker | {docker['error']} | |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["bake", "suite", "api", "docker"], action="append")
+    parser.add_argument("--databases", nargs="*", default=list(DATABASES), choices=DATABASES)
+    args = parser.parse_args(argv)
+    parts = args.only or ["bake", "suite", "api", "docker"]
+    results: dict[str, Any] = {}
+    if "bake" in parts:
+        results["bake"] = attempt("bake time", bench_bake)
+    if "suite" in parts:
+        results["suite"] = {
+            db: attempt(f"{db} suite", lambda db=db: bench_suite(db)) for db in args.databases
+        }
+    if "api" in parts:
+        if shutil.which("wrk") is None:
+            results["api"] = {"all": {"error": "wrk is not installed (apt-get install wrk)"}}
+        else:
+            results["api"] = {
+                db: attempt(f"{db} API", lambda db=db: bench_api(db)) for db in args.databases
+            }
+    if "docker" in parts:
+        results["docker"] = attempt("Docker", bench_docker)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2))
+    print(table(results))
+    print(f"\n(JSON: {RESULTS.relative_to(ROOT)})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
