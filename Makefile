@@ -1,5 +1,5 @@
 # Maintainer shortcuts; each is a tasks.py command (which needs only Python 3.12+).
-.PHONY: test serve lock bench
+.PHONY: test serve lock bench reliability
 
 test: ## the whole test suite
 	python3 tasks.py test
@@ -12,3 +12,6 @@ lock: ## regenerate every variant's poetry.lock
 
 bench: ## benchmarks: a markdown table, JSON in .bench/
 	python3 tasks.py bench
+
+reliability: ## reliability checks: a markdown table, JSON in .bench/
+	python3 tasks.py reliability

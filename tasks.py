@@ -206,12 +206,22 @@ def test(rest: Sequence[str]) -> None:
     os.execve(command[0], command, tool_env())
 
 
-def bench(rest: Sequence[str]) -> None:
-    """Run the benchmarks (benchmarks/bench.py) with the template's tools; ``rest`` goes to it."""
+def run_script(name: str, rest: Sequence[str]) -> None:
+    """Run benchmarks/<name>.py with the template's tools; ``rest`` goes to it."""
     tools = ensure_tools()
-    command = [str(bin_path(tools, "python")), str(ROOT / "benchmarks" / "bench.py"), *rest]
+    command = [str(bin_path(tools, "python")), str(ROOT / "benchmarks" / f"{name}.py"), *rest]
     os.chdir(ROOT)
     os.execve(command[0], command, tool_env())
+
+
+def bench(rest: Sequence[str]) -> None:
+    """Print the benchmarks' table (benchmarks/bench.py)."""
+    run_script("bench", rest)
+
+
+def reliability(rest: Sequence[str]) -> None:
+    """Print the reliability checks' table (benchmarks/reliability.py)."""
+    run_script("reliability", rest)
 
 
 def lock(args: argparse.Namespace) -> None:
@@ -238,7 +248,7 @@ def lock(args: argparse.Namespace) -> None:
 
 
 # Commands whose arguments all go to another program, unparsed.
-PASS_THROUGH = {"test": test, "bench": bench}
+PASS_THROUGH = {"test": test, "bench": bench, "reliability": reliability}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -261,6 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     test_parser.add_argument("pytest_args", nargs="*", help="passed on to pytest")
     bench_parser = commands.add_parser("bench", help="print the benchmarks' table")
     bench_parser.add_argument("bench_args", nargs="*", help="passed on to bench.py")
+    reliability_parser = commands.add_parser(
+        "reliability", help="print the reliability checks' table"
+    )
+    reliability_parser.add_argument("reliability_args", nargs="*", help="passed on")
     lock_parser = commands.add_parser("lock", help="regenerate the variants' poetry.lock files")
     lock_parser.add_argument(
         "databases", nargs="*", help=f"any of {', '.join(DATABASES)}; all by default"

@@ -225,16 +225,13 @@ def wrk(url: str) -> dict[str, float]:
     return {"rps": float(rate.group(1)), **latency}
 
 
-def bench_api(database: str) -> dict[str, Any]:
-    """The API and the ceiling under gunicorn, with wrk on loopback."""
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        installed(database, Path(tmp)) as (
-            project,
-            python,
-            env,
-        ),
-    ):
+@contextmanager
+def gunicorn(database: str, tmp: Path) -> Iterator[tuple[str, Callable[..., str]]]:
+    """A bake of ``database`` under gunicorn with production settings plus the ceiling views.
+
+    Yields the base URL and a ``manage(*args)`` function for the project.
+    """
+    with installed(database, tmp) as (project, python, env):
         (project / "bench_urls.py").write_text(CEILING_URLS)
         (project / "bench_settings.py").write_text(CEILING_SETTINGS)
         port = free_port()
@@ -255,10 +252,6 @@ def bench_api(database: str) -> dict[str, Any]:
             ).stdout  # fmt: skip
 
         manage("migrate", "--verbosity", "0")
-        first_pk = manage("shell", "--no-imports", "-c", LOAD_BOOKS).strip()
-        queries = json.loads(
-            manage("shell", "--no-imports", "-c", COUNT_QUERIES.replace("%s", first_pk))
-        )
         server = subprocess.Popen(
             [str(python), "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
             cwd=project,
@@ -270,24 +263,34 @@ def bench_api(database: str) -> dict[str, Any]:
         base = f"http://127.0.0.1:{port}"
         try:
             wait_for(f"{base}/health/ready")
-            figures: dict[str, Any] = {}
-            for name, api, ceiling in [
-                ("list", "/api/v1/books/", "/ceiling/books/"),
-                ("detail", f"/api/v1/books/{first_pk}/", f"/ceiling/books/{first_pk}/"),
-            ]:
-                for url in (api, ceiling):
-                    urllib.request.urlopen(base + url, timeout=5).close()  # warm up
-                measured, top = wrk(base + api), wrk(base + ceiling)
-                figures[name] = {
-                    **measured,
-                    "ceiling_rps": top["rps"],
-                    "ratio": round(measured["rps"] / top["rps"], 2),
-                    "queries": queries[name],
-                }
-            return figures
+            yield base, manage
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=15)
+
+
+def bench_api(database: str) -> dict[str, Any]:
+    """The API and the ceiling under gunicorn, with wrk on loopback."""
+    with tempfile.TemporaryDirectory() as tmp, gunicorn(database, Path(tmp)) as (base, manage):
+        first_pk = manage("shell", "--no-imports", "-c", LOAD_BOOKS).strip()
+        queries = json.loads(
+            manage("shell", "--no-imports", "-c", COUNT_QUERIES.replace("%s", first_pk))
+        )
+        figures: dict[str, Any] = {}
+        for name, api, ceiling in [
+            ("list", "/api/v1/books/", "/ceiling/books/"),
+            ("detail", f"/api/v1/books/{first_pk}/", f"/ceiling/books/{first_pk}/"),
+        ]:
+            for url in (api, ceiling):
+                urllib.request.urlopen(base + url, timeout=5).close()  # warm up
+            measured, top = wrk(base + api), wrk(base + ceiling)
+            figures[name] = {
+                **measured,
+                "ceiling_rps": top["rps"],
+                "ratio": round(measured["rps"] / top["rps"], 2),
+                "queries": queries[name],
+            }
+        return figures
 
 
 def bench_docker() -> dict[str, Any]:

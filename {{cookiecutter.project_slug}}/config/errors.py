@@ -7,9 +7,11 @@
 problems that belong to no single field under ``non_field_errors``.
 """
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, serializers, status
@@ -18,7 +20,19 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+logger = logging.getLogger(__name__)
+
 API_PREFIX = "/api/"
+# Seconds a client should wait before retrying while the database is down.
+DATABASE_RETRY_AFTER = 5
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database could not be reached or failed: a 503 the client may retry."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "database_unavailable"
+    default_detail = "The database is unavailable. Try again shortly."
 
 
 def error_body(
@@ -49,7 +63,10 @@ def flatten(detail: Any) -> list[Any]:
 
 
 def as_api_exception(exc: Exception) -> Exception:
-    """Django's own 404 and 403 exceptions as the API exceptions DRF turns them into."""
+    """Django's 404 and 403, and a failing database, as API exceptions."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("The database failed during a request: %s", exc, exc_info=exc)
+        return DatabaseUnavailable()
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
@@ -76,6 +93,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         response.data = error_body(
             response.status_code, str(code or exc.default_code), str(message)
         )
+    if isinstance(exc, DatabaseUnavailable):
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
     return response
 
 

@@ -15,6 +15,7 @@ COMMON_ERRORS = {
     "405": "The path does not take this method.",
     "406": "The Accept header asks for a format the API does not produce.",
     "429": "Too many requests; try again after the Retry-After header's seconds.",
+    "503": "The database is unavailable; try again after the Retry-After header's seconds.",
 }
 INPUT_ERRORS = {
     "400": "Invalid input: see `errors` for the messages per field.",

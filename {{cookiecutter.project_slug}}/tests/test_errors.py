@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 from django.urls import resolve, reverse
 from rest_framework import status
@@ -56,6 +57,26 @@ def test_server_error_under_api_is_json_500(
         "detail": "A server error occurred.",
     }
     assert "RuntimeError: boom" in caplog.text
+
+
+@pytest.mark.django_db
+def test_database_failure_is_json_503_with_retry_after(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database that fails mid-request answers 503 with Retry-After, not a 500."""
+    view_class: Any = resolve(LIST_URL).func.cls  # type: ignore[attr-defined]
+
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(view_class, "list", unreachable)
+
+    response = Client().get(LIST_URL)
+
+    assert response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
+    assert response.json()["code"] == "database_unavailable"
+    assert response["Retry-After"] == "5"
+    assert "could not connect to server" in caplog.text
 
 
 def test_website_server_error_stays_html(rf: Any) -> None:

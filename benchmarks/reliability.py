@@ -1,0 +1,364 @@
+"""Reliability checks that print a figure each: prompts, API input, load, faults, data.
+
+    python3 tasks.py reliability       # or: make reliability
+    python3 tasks.py reliability --only load --databases sqlite
+
+1. prompt inputs: bad answers, each refused with one ERROR line naming it,
+   nothing left behind;
+2. API input: schemathesis with many examples per operation on each
+   database (the baked contract tests, SCHEMATHESIS_MAX_EXAMPLES=300);
+3. load: 60 s of concurrent reads and writes against gunicorn on each
+   database: errors, and rows against successful creates;
+4. faults (Docker, PostgreSQL): the database stops while the API serves,
+   then returns; and web started before the database;
+5. data: `docker compose down` and `up`, and an image rebuild, keep rows.
+
+Every loop is bounded in count and time and talks only to 127.0.0.1.
+"""
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench import DATABASES, attempt, gunicorn, installed, quiet_bake  # noqa: E402
+from tests.conftest import Combination  # noqa: E402
+
+RESULTS = ROOT / ".bench" / "reliability.json"
+LOAD_SECONDS = 60
+LOAD_THREADS = 8
+
+BAD_ANSWERS: list[tuple[str, str]] = [
+    ("project_slug", "class"),
+    ("project_slug", "match"),
+    ("project_slug", "None"),
+    ("project_slug", "library-api"),
+    ("project_slug", "2books"),
+    ("project_slug", "bibliothèque"),
+    ("project_slug", "Library"),
+    ("project_slug", "my api"),
+    ("project_slug", "django"),
+    ("project_slug", "rest_framework"),
+    ("project_slug", "books"),
+    ("project_slug", "api"),
+    ("project_slug", "config"),
+    ("project_slug", "tests"),
+    ("project_slug", "json"),
+    ("project_slug", "os"),
+    ("project_slug", "typing"),
+    ("project_name", "   "),
+    ("project_name", "2024 Library"),
+    ("email", "nobody"),
+    ("email", "nobody@localhost"),
+    ("email", "two words@example.com"),
+    ("email", "a@b@example.com"),
+    ("version", "one"),
+    ("version", "1..0"),
+    ("version", "v1 beta"),
+    ("version", "1.0-final-final"),
+    ("timezone", "Mars/Olympus"),
+    ("timezone", "Paris"),
+    ("timezone", "../../etc/passwd"),
+    ("database", "oracle"),
+    ("app_layout", "hexagonal"),
+    ("api_auth", "oauth"),
+    ("python_version", "3.11"),
+    ("open_source_license", "WTFPL"),
+]
+CHOICE_FIELDS = {"database", "app_layout", "api_auth", "python_version", "open_source_license"}
+
+
+def check_prompts() -> dict[str, Any]:
+    """Bake each bad answer; count those refused with one clear line and an empty folder."""
+    from cookiecutter.generate import generate_context
+    from cookiecutter.prompt import prompt_for_config
+
+    cookiecutter = str(Path(sys.executable).parent / "cookiecutter")
+    refused, problems = 0, []
+    for field, value in BAD_ANSWERS:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "out"
+            out.mkdir()
+            if field in CHOICE_FIELDS:
+                # cookiecutter refuses these on the command line itself; a replay
+                # file reaches the hook, whose message is the one under test.
+                context = generate_context(context_file=str(ROOT / "cookiecutter.json"))
+                answers = {**prompt_for_config(context, no_input=True), field: value}
+                replay = Path(tmp) / "replay.json"
+                replay.write_text(json.dumps({"cookiecutter": {**answers, "_template": "."}}))
+                command = [cookiecutter, "--replay-file", str(replay), "-o", str(out), "."]
+            else:
+                command = [cookiecutter, "--no-input", "-o", str(out), ".", f"{field}={value}"]
+            result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+            errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
+            slug_field = "project_slug" if field == "project_name" and value.strip() else field
+            clear = len(errors) == 1 and errors[0].startswith(f'ERROR: {slug_field} "')
+            if result.returncode != 0 and clear and not any(out.iterdir()):
+                refused += 1
+            else:
+                problems.append(f"{field}={value!r}")
+    return {"bad_answers": len(BAD_ANSWERS), "refused_cleanly": refused, "problems": problems}
+
+
+CASES = re.compile(r"^\s+- (\d+) passing, (\d+) failing", re.MULTILINE)
+
+
+def check_contract(database: str) -> dict[str, Any]:
+    """The baked contract tests with 300 examples per operation; any failure is reported."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        installed(database, Path(tmp)) as (
+            project,
+            python,
+            env,
+        ),
+    ):
+        result = subprocess.run(
+            [
+                str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                "--hypothesis-show-statistics", "tests/test_contract.py",
+            ],
+            cwd=project,
+            env={**env, "SCHEMATHESIS_MAX_EXAMPLES": "300"},
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )  # fmt: skip
+    counts = [(int(p), int(f)) for p, f in CASES.findall(result.stdout)]
+    return {
+        "cases": sum(p for p, _ in counts),
+        "failing": sum(f for _, f in counts),
+        "suite_passed": result.returncode == 0,
+        "summary": result.stdout.strip().splitlines()[-1],
+    }
+
+
+def request(method: str, url: str, body: dict[str, str] | None = None, token: str = "") -> int:
+    req = urllib.request.Request(url, method=method)
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Token {token}")
+    try:
+        with urllib.request.urlopen(req, data, timeout=30) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+MAKE_TOKEN = """
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+user = User.objects.create_user("load", password="load-password-123")
+print(Token.objects.create(user=user).key)
+"""
+
+
+def isbn13(first_twelve: str) -> str:
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first_twelve))
+    return first_twelve + str(-total % 10)
+
+
+def check_load(database: str) -> dict[str, Any]:
+    """LOAD_SECONDS of reads and writes from LOAD_THREADS threads; rows = successful creates."""
+    with tempfile.TemporaryDirectory() as tmp, gunicorn(database, Path(tmp)) as (base, manage):
+        token = manage("shell", "--no-imports", "-c", MAKE_TOKEN).strip()
+        counter = iter(range(10**9))
+        lock = threading.Lock()
+        tally: dict[str, int] = {"reads": 0, "creates": 0, "errors": 0}
+        deadline = time.monotonic() + LOAD_SECONDS
+
+        def worker(index: int) -> None:
+            step = 0
+            while time.monotonic() < deadline:
+                step += 1
+                try:
+                    if step % 3:
+                        ok = request("GET", f"{base}/api/v1/books/?page_size=20") == 200
+                        kind = "reads"
+                    else:
+                        with lock:
+                            n = next(counter)
+                        book = {"title": f"Load {index}-{n}", "author": "Load",
+                                "isbn": isbn13(f"979{n:09d}")}  # fmt: skip
+                        ok = request("POST", f"{base}/api/v1/books/", book, token) == 201
+                        kind = "creates"
+                except OSError:
+                    ok = False
+                with lock:
+                    tally[kind if ok else "errors"] += 1
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(LOAD_THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=LOAD_SECONDS + 60)
+        with urllib.request.urlopen(f"{base}/api/v1/books/?page_size=1", timeout=10) as response:
+            rows = json.load(response)["count"]
+    return {**tally, "rows": rows, "rows_match_creates": rows == tally["creates"]}
+
+
+def check_docker_faults_and_data() -> dict[str, Any]:
+    """Stop and start the database under a running API; restart and rebuild the stack."""
+    from tests.test_docker import PG_PORT_BASE, WEB_PORT_BASE, override_text
+
+    combo = Combination("postgresql", "split")
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        project = quiet_bake(Path(tmp), **combo.context)
+        password = next(
+            line.split("=", 1)[1]
+            for line in (project / ".env").read_text().splitlines()
+            if line.startswith("DB_PASSWORD=")
+        )
+        port, db_port = WEB_PORT_BASE + 95, PG_PORT_BASE + 95
+        override = Path(tmp) / "override.yml"
+        override.write_text(override_text(combo, port, db_port, password))
+        name = f"reliability-{uuid.uuid4().hex[:6]}"
+        compose = ["docker", "compose", "-p", name, "-f", "docker-compose.yml", "-f", str(override)]
+        base = f"http://127.0.0.1:{port}"
+
+        def dc(*args: str) -> None:
+            subprocess.run([*compose, *args], cwd=project, check=True, capture_output=True)
+
+        def wait_status(path: str, expected: int, limit: float = 60) -> float:
+            started = time.monotonic()
+            while time.monotonic() - started < limit:
+                try:
+                    if request("GET", base + path) == expected:
+                        return round(time.monotonic() - started, 1)
+                except OSError:
+                    pass
+                time.sleep(0.2)
+            raise AssertionError(f"{path} never answered {expected} within {limit} s")
+
+        try:
+            dc("up", "--detach", "--wait", "--wait-timeout", "300")
+            dc("exec", "-T", "web", "python", "manage.py", "load_sample_books")
+            web_id = subprocess.run(
+                [*compose, "ps", "-q", "web"], cwd=project, check=True,
+                capture_output=True, text=True,
+            ).stdout.strip()  # fmt: skip
+
+            dc("stop", "db")
+            figures["ready_503_after_db_stop_s"] = wait_status("/health/ready", 503)
+            started = time.monotonic()
+            status = request("GET", f"{base}/api/v1/books/")
+            figures["request_while_db_down"] = {
+                "status": status,
+                "seconds": round(time.monotonic() - started, 1),
+            }
+            dc("start", "db")
+            figures["recovered_after_db_start_s"] = wait_status("/api/v1/books/", 200)
+            restarted = subprocess.run(
+                ["docker", "inspect", "--format", "{{.RestartCount}} {{.State.StartedAt}}",
+                 web_id], check=True, capture_output=True, text=True,
+            ).stdout.split()[0]  # fmt: skip
+            figures["web_restarts"] = int(restarted)
+
+            dc("stop", "web", "db")
+            dc("up", "--detach", "--no-deps", "web")
+            figures["web_before_db_live_s"] = wait_status("/health/live", 200)
+            figures["web_before_db_ready_503"] = request("GET", f"{base}/health/ready") == 503
+            dc("start", "db")
+            figures["web_before_db_serves_after_s"] = wait_status("/api/v1/books/", 200)
+
+            dc("down")
+            dc("up", "--detach", "--wait", "--wait-timeout", "300")
+            with urllib.request.urlopen(f"{base}/api/v1/books/", timeout=10) as response:
+                figures["rows_after_down_up"] = json.load(response)["count"]
+            views = project / "books" / "views.py"
+            views.write_text(views.read_text() + "\n# a code change\n")
+            dc("build", "web")
+            dc("up", "--detach", "--wait", "--wait-timeout", "300")
+            with urllib.request.urlopen(f"{base}/api/v1/books/", timeout=10) as response:
+                figures["rows_after_rebuild"] = json.load(response)["count"]
+        finally:
+            subprocess.run([*compose, "down", "-v", "--rmi", "local"], cwd=project,
+                           capture_output=True)  # fmt: skip
+    return figures
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = ["| check | figure | target |", "| --- | --- | --- |"]
+    prompts = results.get("prompts")
+    if prompts:
+        lines.append(
+            f"| prompt inputs | {prompts.get('refused_cleanly')} of {prompts.get('bad_answers')} "
+            f"bad answers refused with one clear line, nothing left "
+            f"{prompts.get('problems') or prompts.get('error', '')} | all of >= 30 |"
+        )
+    for db, f in results.get("contract", {}).items():
+        value = f.get("error") or f"{f['cases']} cases, {f['failing']} failing ({f['summary']})"
+        lines.append(f"| API input (schemathesis), {db} | {value} | 0 server errors |")
+    for db, f in results.get("load", {}).items():
+        value = f.get("error") or (
+            f"{f['reads']} reads, {f['creates']} creates, {f['errors']} errors; "
+            f"{f['rows']} rows ({'=' if f['rows_match_creates'] else '!='} creates)"
+        )
+        lines.append(f"| {LOAD_SECONDS} s load, {db} | {value} | 0 errors, rows = creates |")
+    docker = results.get("docker")
+    if docker:
+        if "error" in docker:
+            lines.append(f"| faults and data (Docker) | {docker['error']} | |")
+        else:
+            down = docker["request_while_db_down"]
+            lines += [
+                f"| database stopped | readiness 503 after {docker['ready_503_after_db_stop_s']}"
+                f" s; a request answered {down['status']} in {down['seconds']} s | 503, fast |",
+                f"| database back | API serves again after {docker['recovered_after_db_start_s']}"
+                f" s, web restarted {docker['web_restarts']} times | seconds, 0 restarts |",
+                f"| web started before the database | live after "
+                f"{docker['web_before_db_live_s']} s, ready 503: "
+                f"{docker['web_before_db_ready_503']}; serves "
+                f"{docker['web_before_db_serves_after_s']} s after the database starts | waits |",
+                f"| data | {docker['rows_after_down_up']} rows after down/up, "
+                f"{docker['rows_after_rebuild']} after a rebuild (of 5) | every row kept |",
+            ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parts = ["prompts", "contract", "load", "docker"]
+    parser.add_argument("--only", choices=parts, action="append")
+    parser.add_argument("--databases", nargs="*", default=list(DATABASES), choices=DATABASES)
+    args = parser.parse_args(argv)
+    chosen = args.only or parts
+    results: dict[str, Any] = {}
+    if "prompts" in chosen:
+        results["prompts"] = attempt("prompt inputs", check_prompts)
+    if "contract" in chosen:
+        results["contract"] = {
+            db: attempt(f"{db} contract", lambda db=db: check_contract(db)) for db in args.databases
+        }
+    if "load" in chosen:
+        results["load"] = {
+            db: attempt(f"{db} load", lambda db=db: check_load(db)) for db in args.databases
+        }
+    if "docker" in chosen:
+        results["docker"] = attempt("faults and data", check_docker_faults_and_data)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2))
+    print(table(results))
+    print(f"\n(JSON: {RESULTS.relative_to(ROOT)})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
