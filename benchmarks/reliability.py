@@ -283,7 +283,7 @@ def check_docker_faults_and_data() -> dict[str, Any]:
             with urllib.request.urlopen(f"{base}/api/v1/books/", timeout=10) as response:
                 figures["rows_after_down_up"] = json.load(response)["count"]
             views = project / "books" / "views.py"
-            views.write_text(views.read_text() + "\n# a code change\n")
+            views.write_text(views.read_text() + f"\n# a code change: {uuid.uuid4().hex}\n")
             dc("build", "web")
             dc("up", "--detach", "--wait", "--wait-timeout", "300")
             with urllib.request.urlopen(f"{base}/api/v1/books/", timeout=10) as response:
