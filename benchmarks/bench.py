@@ -371,6 +371,14 @@ def attempt(label: str, function: Callable[[], Any]) -> Any:
         return {"error": f"{type(error).__name__}: {str(error)[:200]}"}
 
 
+def report(results: dict[str, Any], path: Path, table: Callable[[dict[str, Any]], str]) -> None:
+    """Write ``results`` as JSON to ``path`` and print them as a markdown table."""
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+    print(table(results))
+    print(f"\n(JSON: {path.relative_to(ROOT)})")
+
+
 def table(results: dict[str, Any]) -> str:
     lines = ["| measurement | figure | target |", "| --- | --- | --- |"]
     bake_figures = results.get("bake", {})
@@ -432,10 +440,7 @@ def main(argv: list[str] | None = None) -> int:
             }
     if "docker" in parts:
         results["docker"] = attempt("Docker", bench_docker)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2))
-    print(table(results))
-    print(f"\n(JSON: {RESULTS.relative_to(ROOT)})")
+    report(results, RESULTS, table)
     return 0
 
 

@@ -24,7 +24,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -33,7 +32,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench import DATABASES, attempt, gunicorn, installed, quiet_bake  # noqa: E402
+from benchmarks.bench import (  # noqa: E402
+    DATABASES,
+    attempt,
+    gunicorn,
+    installed,
+    quiet_bake,
+    report,
+)
 from tests.conftest import Combination  # noqa: E402
 
 RESULTS = ROOT / ".bench" / "reliability.json"
@@ -146,19 +152,10 @@ def check_contract(database: str) -> dict[str, Any]:
 
 
 def request(method: str, url: str, body: dict[str, str] | None = None, token: str = "") -> int:
-    req = urllib.request.Request(url, method=method)
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Token {token}")
-    try:
-        with urllib.request.urlopen(req, data, timeout=30) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+    """The status code of one request (the docker tests' client)."""
+    from tests.test_docker import http
+
+    return http(method, url, body, authorization=f"Token {token}" if token else "")[0]
 
 
 MAKE_TOKEN = """
@@ -353,10 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     if "docker" in chosen:
         results["docker"] = attempt("faults and data", check_docker_faults_and_data)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2))
-    print(table(results))
-    print(f"\n(JSON: {RESULTS.relative_to(ROOT)})")
+    report(results, RESULTS, table)
     return 0
 
 
