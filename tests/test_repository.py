@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import ROOT, check_github_workflow, tasks
 
 # Everything but the template folder, which is Jinja (its bakes are linted instead).
-PYTHON_PATHS = ["hooks", "tests", "tasks.py", "local_extensions.py"]
+PYTHON_PATHS = ["hooks", "tests", "benchmarks", "tasks.py", "local_extensions.py"]
 
 
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
