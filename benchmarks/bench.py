@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 import tasks  # noqa: E402
 from tests.conftest import bake  # noqa: E402
-from tests.test_baked_project import admin_sql, database_url, quoted_name  # noqa: E402
+from tests.test_baked_project import own_database  # noqa: E402
 
 RESULTS = ROOT / ".bench" / "bench.json"
 DATABASES = ("sqlite", "postgresql", "mysql")
@@ -162,16 +162,8 @@ def installed(database: str, tmp: Path) -> Iterator[tuple[Path, Path, dict[str, 
     project = quiet_bake(tmp / "bake", database=database)
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "PYTHONPATH"}}
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    if database != "sqlite":
-        admin_sql(python, database, f"CREATE DATABASE {quoted_name(database, name)}")
-        env["DATABASE_URL"] = database_url(database, name)
-    try:
+    with own_database(python, database, env):
         yield project, python, env
-    finally:
-        if database != "sqlite":
-            for db in (name, f"test_{name}"):
-                admin_sql(python, database, f"DROP DATABASE IF EXISTS {quoted_name(database, db)}")
 
 
 def bench_suite(database: str, runs: int = 3) -> dict[str, Any]:
@@ -309,7 +301,13 @@ def bench_api(database: str) -> dict[str, Any]:
 def bench_docker() -> dict[str, Any]:
     """Image size, cold build, warm rebuild after a code change, up to healthy (postgresql)."""
     from tests.conftest import Combination
-    from tests.test_docker import PG_PORT_BASE, WEB_PORT_BASE, override_text
+    from tests.test_docker import (
+        PG_PORT_BASE,
+        WEB_PORT_BASE,
+        compose_command,
+        compose_down,
+        override_text,
+    )
 
     combo = Combination("postgresql", "split")
     with tempfile.TemporaryDirectory() as tmp:
@@ -323,7 +321,7 @@ def bench_docker() -> dict[str, Any]:
         web_port, db_port = WEB_PORT_BASE + 90, PG_PORT_BASE + 90
         override.write_text(override_text(combo, web_port, db_port, password))
         name = f"bench-{uuid.uuid4().hex[:6]}"
-        compose = ["docker", "compose", "-p", name, "-f", "docker-compose.yml", "-f", str(override)]
+        compose = compose_command(name, override)
 
         def timed(*args: str) -> float:
             started = time.perf_counter()
@@ -353,9 +351,7 @@ def bench_docker() -> dict[str, Any]:
                 "up_to_healthy_s": up,
             }
         finally:
-            subprocess.run(
-                [*compose, "down", "-v", "--rmi", "local"], cwd=project, capture_output=True
-            )
+            compose_down(compose, project)
 
 
 def attempt(label: str, function: Callable[[], Any]) -> Any:
@@ -369,6 +365,13 @@ def attempt(label: str, function: Callable[[], Any]) -> Any:
         return {"error": f"{error.cmd[1:3]} failed: {detail.strip()}"}
     except (OSError, AssertionError) as error:
         return {"error": f"{type(error).__name__}: {str(error)[:200]}"}
+
+
+def per_database(
+    label: str, function: Callable[[str], Any], databases: list[str]
+) -> dict[str, Any]:
+    """``attempt`` ``function`` once for each database, keyed by database."""
+    return {db: attempt(f"{db} {label}", lambda db=db: function(db)) for db in databases}
 
 
 def report(results: dict[str, Any], path: Path, table: Callable[[dict[str, Any]], str]) -> None:
@@ -428,16 +431,12 @@ def main(argv: list[str] | None = None) -> int:
     if "bake" in parts:
         results["bake"] = attempt("bake time", bench_bake)
     if "suite" in parts:
-        results["suite"] = {
-            db: attempt(f"{db} suite", lambda db=db: bench_suite(db)) for db in args.databases
-        }
+        results["suite"] = per_database("suite", bench_suite, args.databases)
     if "api" in parts:
         if shutil.which("wrk") is None:
             results["api"] = {"all": {"error": "wrk is not installed (apt-get install wrk)"}}
         else:
-            results["api"] = {
-                db: attempt(f"{db} API", lambda db=db: bench_api(db)) for db in args.databases
-            }
+            results["api"] = per_database("API", bench_api, args.databases)
     if "docker" in parts:
         results["docker"] = attempt("Docker", bench_docker)
     report(results, RESULTS, table)

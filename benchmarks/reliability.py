@@ -37,6 +37,7 @@ from benchmarks.bench import (  # noqa: E402
     attempt,
     gunicorn,
     installed,
+    per_database,
     quiet_bake,
     report,
 )
@@ -212,7 +213,13 @@ def check_load(database: str) -> dict[str, Any]:
 
 def check_docker_faults_and_data() -> dict[str, Any]:
     """Stop and start the database under a running API; restart and rebuild the stack."""
-    from tests.test_docker import PG_PORT_BASE, WEB_PORT_BASE, override_text
+    from tests.test_docker import (
+        PG_PORT_BASE,
+        WEB_PORT_BASE,
+        compose_command,
+        compose_down,
+        override_text,
+    )
 
     combo = Combination("postgresql", "split")
     figures: dict[str, Any] = {}
@@ -227,7 +234,7 @@ def check_docker_faults_and_data() -> dict[str, Any]:
         override = Path(tmp) / "override.yml"
         override.write_text(override_text(combo, port, db_port, password))
         name = f"reliability-{uuid.uuid4().hex[:6]}"
-        compose = ["docker", "compose", "-p", name, "-f", "docker-compose.yml", "-f", str(override)]
+        compose = compose_command(name, override)
         base = f"http://127.0.0.1:{port}"
 
         def dc(*args: str) -> None:
@@ -286,8 +293,7 @@ def check_docker_faults_and_data() -> dict[str, Any]:
             with urllib.request.urlopen(f"{base}/api/v1/books/", timeout=10) as response:
                 figures["rows_after_rebuild"] = json.load(response)["count"]
         finally:
-            subprocess.run([*compose, "down", "-v", "--rmi", "local"], cwd=project,
-                           capture_output=True)  # fmt: skip
+            compose_down(compose, project)
     return figures
 
 
@@ -341,13 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     if "prompts" in chosen:
         results["prompts"] = attempt("prompt inputs", check_prompts)
     if "contract" in chosen:
-        results["contract"] = {
-            db: attempt(f"{db} contract", lambda db=db: check_contract(db)) for db in args.databases
-        }
+        results["contract"] = per_database("contract", check_contract, args.databases)
     if "load" in chosen:
-        results["load"] = {
-            db: attempt(f"{db} load", lambda db=db: check_load(db)) for db in args.databases
-        }
+        results["load"] = per_database("load", check_load, args.databases)
     if "docker" in chosen:
         results["docker"] = attempt("faults and data", check_docker_faults_and_data)
     report(results, RESULTS, table)

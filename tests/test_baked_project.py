@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +110,26 @@ def quoted_name(database: str, name: str) -> str:
     return f'"{name}"' if database == "postgresql" else f"`{name}`"
 
 
+@contextmanager
+def own_database(python: Path, database: str, env: dict[str, str]) -> Iterator[None]:
+    """A fresh, uniquely named database on ``database``'s server, named in env's DATABASE_URL.
+
+    It is dropped afterwards, with the test database Django made beside it.
+    SQLite needs nothing: the project uses its own file.
+    """
+    if database == "sqlite":
+        yield
+        return
+    name = f"bake_{uuid.uuid4().hex[:12]}"
+    admin_sql(python, database, f"CREATE DATABASE {quoted_name(database, name)}")
+    env["DATABASE_URL"] = database_url(database, name)
+    try:
+        yield
+    finally:
+        for db in (name, f"test_{name}"):
+            admin_sql(python, database, f"DROP DATABASE IF EXISTS {quoted_name(database, db)}")
+
+
 @pytest.fixture(params=combination_params(VARIANTS))
 def baked(request: pytest.FixtureRequest, tmp_path: Path, tools_venv: Path) -> Iterator[Baked]:
     """A bake of the variant, installed, with a fresh database of its own on its server."""
@@ -123,19 +144,8 @@ def baked(request: pytest.FixtureRequest, tmp_path: Path, tools_venv: Path) -> I
         for name, value in os.environ.items()
         if name not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "PYTHONPATH", "VIRTUAL_ENV"}
     }
-    if server is None:
+    with own_database(python, combo.database, env):
         yield Baked(combo, project, python, env)
-        return
-    name = f"bake_{uuid.uuid4().hex[:12]}"
-    admin_sql(python, combo.database, f"CREATE DATABASE {quoted_name(combo.database, name)}")
-    env["DATABASE_URL"] = database_url(combo.database, name)
-    try:
-        yield Baked(combo, project, python, env)
-    finally:
-        for db in (name, f"test_{name}"):
-            admin_sql(
-                python, combo.database, f"DROP DATABASE IF EXISTS {quoted_name(combo.database, db)}"
-            )
 
 
 def test_baked_make_test_passes(baked: Baked) -> None:

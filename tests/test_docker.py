@@ -101,6 +101,23 @@ def fix_python_standin_permissions(tag: str) -> None:
     assert fix.returncode == 0, fix.stderr
 
 
+def compose_command(name: str, *files: str | Path) -> list[str]:
+    """`docker compose` for project ``name``: docker-compose.yml, then ``files`` on top."""
+    paths = ("docker-compose.yml", *map(str, files))
+    return ["docker", "compose", "-p", name, *(arg for path in paths for arg in ("-f", path))]
+
+
+def compose_down(compose: list[str], project: Path) -> None:
+    """Remove a test stack with its volumes and images; a cleanup, so failures are ignored."""
+    subprocess.run(
+        [*compose, "down", "-v", "--rmi", "local", "--timeout", "5"],
+        cwd=project,
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+
+
 @dataclass
 class Stack:
     """A baked project and the compose command that runs it on the host network."""
@@ -114,19 +131,7 @@ class Stack:
 
     def compose(self, *args: str, timeout: float = UP_TIMEOUT) -> subprocess.CompletedProcess[str]:
         return run(
-            [
-                "docker",
-                "compose",
-                "-p",
-                self.name,
-                "-f",
-                "docker-compose.yml",
-                "-f",
-                str(self.override),
-                *args,
-            ],
-            cwd=self.project,
-            timeout=timeout,
+            [*compose_command(self.name, self.override), *args], cwd=self.project, timeout=timeout
         )
 
     def url(self, path: str) -> str:
@@ -204,28 +209,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path, docker_engine: None) -
     try:
         yield stack
     finally:
-        subprocess.run(
-            [
-                "docker",
-                "compose",
-                "-p",
-                stack.name,
-                "-f",
-                "docker-compose.yml",
-                "-f",
-                str(stack.override),
-                "down",
-                "-v",
-                "--rmi",
-                "local",
-                "--timeout",
-                "5",
-            ],
-            cwd=project,
-            capture_output=True,
-            check=False,
-            timeout=120,
-        )
+        compose_down(compose_command(stack.name, stack.override), project)
 
 
 def http(
@@ -392,18 +376,7 @@ def test_docker_development_stack_tests_and_reloads(
     override = tmp_path / "test-override.yml"
     override.write_text(json.dumps({"services": services}))
     name = f"ddd-dev-{uuid.uuid4().hex[:6]}"
-    compose = [
-        "docker",
-        "compose",
-        "-p",
-        name,
-        "-f",
-        "docker-compose.yml",
-        "-f",
-        "compose.override.yml",
-        "-f",
-        str(override),
-    ]
+    compose = compose_command(name, "compose.override.yml", override)
     try:
         run(
             [*compose, "up", "--detach", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT)],
@@ -424,13 +397,7 @@ def test_docker_development_stack_tests_and_reloads(
         settings.write_text(settings.read_text().replace('"Dev Library"', '"Reloaded Library"'))
         assert "Reloaded Library" in wait_for_page(f"http://127.0.0.1:{port}/", "Reloaded Library")
     finally:
-        subprocess.run(
-            [*compose, "down", "-v", "--rmi", "local", "--timeout", "5"],
-            cwd=project,
-            capture_output=True,
-            check=False,
-            timeout=120,
-        )
+        compose_down(compose, project)
 
 
 def wait_for_page(url: str, text: str, timeout: float = 60) -> str:
@@ -457,7 +424,7 @@ def test_make_up_logs_down_drive_the_stack(tmp_path: Path, docker_engine: None) 
     override = tmp_path / "test-override.yml"
     override.write_text(override_text(combo, port, 0, ""))
     name = f"ddd-make-{uuid.uuid4().hex[:6]}"
-    compose = f"docker compose -p {name} -f docker-compose.yml -f {override}"
+    compose = " ".join(compose_command(name, override))  # for make's COMPOSE=
     try:
         run(["make", "up", f"COMPOSE={compose}"], cwd=project, timeout=UP_TIMEOUT)
         assert http("GET", f"http://127.0.0.1:{port}/api/v1/books/")[0] == 200
@@ -477,7 +444,4 @@ def test_make_up_logs_down_drive_the_stack(tmp_path: Path, docker_engine: None) 
         ps = run(["docker", "compose", "-p", name, "ps", "--all", "--quiet"], cwd=project)
         assert ps.stdout.strip() == ""
     finally:
-        subprocess.run(
-            [*compose.split(), "down", "-v", "--rmi", "local", "--timeout", "5"],
-            cwd=project, capture_output=True, check=False, timeout=120,
-        )  # fmt: skip
+        compose_down(compose.split(), project)

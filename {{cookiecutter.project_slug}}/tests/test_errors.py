@@ -15,6 +15,16 @@ from config import errors
 LIST_URL = reverse("api:book-list")
 
 
+def make_the_list_raise(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """Make the book list view raise ``error`` for the rest of the test."""
+    view_class: Any = resolve(LIST_URL).func.cls  # type: ignore[attr-defined]
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(view_class, "list", fail)
+
+
 def test_unknown_api_path_is_json_404(client: Client) -> None:
     """A path under /api/ that matches nothing answers JSON, not an HTML page."""
     response = client.get("/api/v1/no-such-thing/")
@@ -40,12 +50,7 @@ def test_server_error_under_api_is_json_500(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An unexpected exception answers JSON 500 and logs the traceback."""
-    view_class: Any = resolve(LIST_URL).func.cls  # type: ignore[attr-defined]
-
-    def crash(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(view_class, "list", crash)
+    make_the_list_raise(monkeypatch, RuntimeError("boom"))
     client = Client(raise_request_exception=False)
 
     response = client.get(LIST_URL)
@@ -64,12 +69,7 @@ def test_database_failure_is_json_503_with_retry_after(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A database that fails mid-request answers 503 with Retry-After, not a 500."""
-    view_class: Any = resolve(LIST_URL).func.cls  # type: ignore[attr-defined]
-
-    def unreachable(*args: Any, **kwargs: Any) -> Any:
-        raise OperationalError("could not connect to server")
-
-    monkeypatch.setattr(view_class, "list", unreachable)
+    make_the_list_raise(monkeypatch, OperationalError("could not connect to server"))
 
     response = Client().get(LIST_URL)
 
