@@ -9,6 +9,7 @@ chosen.
 import json
 import secrets
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Final
 
@@ -17,7 +18,8 @@ APP_LAYOUT: Final[str] = json.loads(r'''{{ cookiecutter.app_layout | tojson }}''
 API_AUTH: Final[str] = json.loads(r'''{{ cookiecutter.api_auth | tojson }}''')
 PROJECT_SLUG: Final[str] = json.loads(r'''{{ cookiecutter.project_slug | tojson }}''')
 LICENSE: Final[str] = json.loads(r'''{{ cookiecutter.open_source_license | tojson }}''')
-# Every answer, for the replay file that lets the project be baked again.
+# Every answer, plus cookiecutter's private keys: _template and _repo_dir
+# (cookiecutter), or _commit (cruft, which records its own .cruft.json).
 CONTEXT: Final[dict[str, object]] = json.loads(r'''{{ cookiecutter | tojson }}''')
 
 DATABASES: Final[tuple[str, ...]] = ("postgresql", "sqlite", "mysql")
@@ -28,9 +30,7 @@ GITHUB_DIR: Final = Path("_github")
 WORKFLOW: Final = Path(".github", "workflows", "ci.yml")
 SETTINGS_DIR: Final = Path("config", "settings")
 LICENSES_DIR: Final = Path("_licenses")
-REPLAY_FILE: Final = ".cookiecutter-replay.json"
-# Context keys that describe one machine's bake, not the answers.
-MACHINE_KEYS: Final[frozenset[str]] = frozenset({"_output_dir", "_repo_dir", "_checkout"})
+CRUFT_FILE: Final = ".cruft.json"
 # .env.example lines left empty for the hook to fill with fresh random values.
 SECRET_VARIABLES: Final[tuple[str, ...]] = ("DJANGO_SECRET_KEY", "DB_PASSWORD", "DB_ROOT_PASSWORD")
 
@@ -81,15 +81,67 @@ def keep_license(project: Path, license_name: str) -> None:
     shutil.rmtree(project / LICENSES_DIR)
 
 
-def replay_context(context: dict[str, object]) -> dict[str, object]:
-    """The answers as cookiecutter's replay format, without this machine's paths."""
-    return {"cookiecutter": {k: v for k, v in context.items() if k not in MACHINE_KEYS}}
+def answers(context: dict[str, object]) -> dict[str, object]:
+    """The user's answers alone: cookiecutter's private keys start with an underscore."""
+    return {key: value for key, value in context.items() if not key.startswith("_")}
 
 
-def write_replay_file(project: Path, context: dict[str, object]) -> None:
-    """Keep the answers in the project, for `cookiecutter --replay-file` and later diffs."""
-    text = json.dumps(replay_context(context), indent=2, ensure_ascii=False)
-    (project / REPLAY_FILE).write_text(text + "\n", encoding="utf-8")
+def git(repo: Path, *args: str) -> str | None:
+    """The output of a git command in ``repo``, or None when it fails (or git is missing)."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def template_checkout(context: dict[str, object]) -> tuple[str, str] | None:
+    """The template's URL (or local path) and commit, when it was baked from a git checkout.
+
+    cookiecutter clones a ``gh:`` or URL template into ~/.cookiecutters and names that
+    clone ``_repo_dir``; its ``origin`` is the URL. A local template is its own path.
+    """
+    repo_dir = Path(str(context.get("_repo_dir", "")))
+    if not repo_dir.is_absolute() or not repo_dir.is_dir():
+        return None
+    toplevel = git(repo_dir, "rev-parse", "--show-toplevel")
+    if toplevel is None or Path(toplevel).resolve() != repo_dir.resolve():
+        return None
+    commit = git(repo_dir, "rev-parse", "HEAD")
+    template = str(context.get("_template", ""))
+    url = template if Path(template).is_absolute() else git(repo_dir, "remote", "get-url", "origin")
+    return (url, commit) if url and commit else None
+
+
+def cruft_state(context: dict[str, object], url: str, commit: str) -> dict[str, object]:
+    """`.cruft.json` as `cruft create` writes it: the template, its commit and the answers."""
+    return {
+        "template": url,
+        "commit": commit,
+        "checkout": context.get("_checkout"),
+        "context": {"cookiecutter": {**answers(context), "_template": url, "_commit": commit}},
+        "directory": None,
+    }
+
+
+def write_cruft_file(project: Path, context: dict[str, object]) -> bool:
+    """Link a plain cookiecutter bake to its template commit, for `cruft check` and `update`.
+
+    cruft renders the template with ``_commit`` set and writes .cruft.json itself, so
+    nothing is written then: the renders it diffs on an update stay free of it.
+    Returns whether the project is linked.
+    """
+    if "_commit" in context:
+        return True
+    found = template_checkout(context)
+    if found is None:
+        return False
+    state = cruft_state(context, *found)
+    text = json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": "))
+    (project / CRUFT_FILE).write_text(text + "\n", encoding="utf-8")
+    return True
 
 
 def new_secret() -> str:
@@ -113,8 +165,14 @@ def write_env_file(project: Path) -> None:
     env_file.chmod(0o600)
 
 
-def next_steps(slug: str) -> str:
+def next_steps(slug: str, linked: bool) -> str:
     """The commands a new user runs next, for the message printed after baking."""
+    template_updates = (
+        "Template updates: make template-check, make template-update (see README.md)."
+        if linked
+        else "Not linked to the template (not baked from a git checkout): see README.md,"
+        " 'Keeping up with the template', for `cruft link`."
+    )
     return "\n".join(
         (
             "",
@@ -128,6 +186,7 @@ def next_steps(slug: str) -> str:
             "and http://127.0.0.1:8000/api/v1/books/ (API).",
             "Tests: poetry run pytest",
             "Or with Docker: docker compose up, then the same URLs.",
+            template_updates,
             "",
         )
     )
@@ -142,8 +201,8 @@ def main() -> int:
     keep_license(project, LICENSE)
     apply_app_layout(project, APP_LAYOUT)
     write_env_file(project)
-    write_replay_file(project, CONTEXT)
-    print(next_steps(PROJECT_SLUG))
+    linked = write_cruft_file(project, CONTEXT)
+    print(next_steps(PROJECT_SLUG, linked))
     return 0
 
 

@@ -196,12 +196,14 @@ def test_bake_readme_documents_every_setting(baked: tuple[Combination, Path]) ->
 def test_bake_workflow_is_a_valid_github_workflow(
     baked: tuple[Combination, Path], tools_venv: Path
 ) -> None:
-    """.github/workflows/ci.yml passes check-jsonschema's GitHub workflow schema."""
+    """Each workflow (CI, template update) passes check-jsonschema's GitHub workflow schema."""
     _, project = baked
+    workflows = sorted((project / ".github" / "workflows").iterdir())
 
-    result = check_github_workflow(project / ".github" / "workflows" / "ci.yml")
-
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert [path.name for path in workflows] == ["ci.yml", "template-update.yml"]
+    for workflow in workflows:
+        result = check_github_workflow(workflow)
+        assert result.returncode == 0, f"{workflow.name}: {result.stdout}{result.stderr}"
 
 
 LICENSE_FIRST_LINES = {

@@ -1,5 +1,5 @@
 """The baked project's day-one tooling: Makefile targets, pre-commit, CI workflow,
-replay file, licence. (`make lint typecheck test` per variant is in
+cruft file, licence. (`make lint typecheck test` per variant is in
 test_baked_project.py; `make up logs down` in test_docker.py.)"""
 
 import filecmp
@@ -17,11 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cookiecutter.main import cookiecutter
 
 from tests.conftest import (
     IN_CI,
-    ROOT,
     SUPPORTED,
     bake,
     combination_params,
@@ -33,7 +31,7 @@ from tests.conftest import (
 pytestmark = pytest.mark.slow
 
 MAKE_TARGETS = ("install", "run", "test", "lint", "format", "typecheck", "migrate", "seed")
-MAKE_TARGETS += ("up", "down", "logs", "shell", "lock")
+MAKE_TARGETS += ("up", "down", "logs", "shell", "lock", "template-check", "template-update")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -173,25 +171,26 @@ def test_pre_commit_passes_on_a_fresh_bake(installed: tuple[Path, Path]) -> None
 def rebaked(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path]:
     combo = request.param
     first = bake(tmp_path / "first", **combo.context, project_name="Replay Me")
-    second = Path(
-        cookiecutter(
-            str(ROOT),
-            replay=str(first / ".cookiecutter-replay.json"),
-            output_dir=str(tmp_path / "second"),
-        )
-    )
+    state = json.loads((first / ".cruft.json").read_text())
+    # As cruft renders a project again: the answers only, no private keys.
+    answers = {k: v for k, v in state["context"]["cookiecutter"].items() if not k.startswith("_")}
+    second = bake(tmp_path / "second", **answers)
     return first, second
 
 
-def test_rebake_from_the_replay_file_reproduces_the_project(rebaked: tuple[Path, Path]) -> None:
-    """The answers kept in .cookiecutter-replay.json bake the same project again.
+def test_rebake_from_the_cruft_file_reproduces_the_project(rebaked: tuple[Path, Path]) -> None:
+    """The answers kept in .cruft.json bake the same project again.
 
-    Only .env differs: its secrets are new on every bake.
+    They are answers only (plus the template and its commit), so a render at
+    a newer commit uses that commit's own private settings. Only .env
+    differs: its secrets are new on every bake.
     """
     first, second = rebaked
-    answers = json.loads((first / ".cookiecutter-replay.json").read_text())["cookiecutter"]
-    assert answers["project_name"] == "Replay Me"
-    assert not {"_output_dir", "_repo_dir", "_checkout"} & set(answers)
+    state = json.loads((first / ".cruft.json").read_text())
+    kept = state["context"]["cookiecutter"]
+    assert kept["project_name"] == "Replay Me"
+    assert {key for key in kept if key.startswith("_")} == {"_template", "_commit"}
+    assert (state["template"], state["commit"]) == (kept["_template"], kept["_commit"])
 
     files = sorted(str(p.relative_to(first)) for p in first.rglob("*") if p.is_file())
     assert files == sorted(str(p.relative_to(second)) for p in second.rglob("*") if p.is_file())

@@ -1,7 +1,9 @@
 """The hooks' functions as units, imported from a rendering with the default answers."""
 
 import importlib.util
+import json
 import stat
+import subprocess
 from pathlib import Path
 from types import ModuleType
 
@@ -250,7 +252,106 @@ def test_write_env_file_is_private(post_gen: ModuleType, tmp_path: Path) -> None
 
 def test_next_steps_name_the_project(post_gen: ModuleType) -> None:
     """The printed steps start from the project folder and end at the URLs."""
-    steps = post_gen.next_steps("shelf")
+    steps = post_gen.next_steps("shelf", linked=True)
 
     assert "cd shelf" in steps
     assert "http://127.0.0.1:8000/api/v1/books/" in steps
+    assert "make template-check" in steps
+    assert "cruft link" in post_gen.next_steps("shelf", linked=False)
+
+
+def git_repo(path: Path, *, origin: str | None = None) -> str:
+    """A one-commit git repository at ``path``, optionally with an ``origin`` remote."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(path)]
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "cookiecutter.json").write_text("{}")
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "template"], check=True)
+    if origin:
+        subprocess.run([*git, "remote", "add", "origin", origin], check=True)
+    return subprocess.run(
+        [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_write_cruft_file_links_a_bake_from_a_local_checkout(
+    post_gen: ModuleType, tmp_path: Path
+) -> None:
+    """A bake from a local git checkout records its path and commit, and only the answers."""
+    template = tmp_path / "template"
+    commit = git_repo(template)
+    project = tmp_path / "project"
+    project.mkdir()
+    context = {
+        "project_name": "Shelf",
+        "database": "sqlite",
+        "_template": str(template),
+        "_repo_dir": str(template),
+        "_output_dir": str(tmp_path),
+        "_checkout": None,
+        "_extensions": ["local_extensions.quoted"],
+    }
+
+    assert post_gen.write_cruft_file(project, context) is True
+
+    state = json.loads((project / ".cruft.json").read_text())
+    assert state["template"] == str(template)
+    assert state["commit"] == commit
+    assert state["context"]["cookiecutter"] == {
+        "project_name": "Shelf",
+        "database": "sqlite",
+        "_template": str(template),
+        "_commit": commit,
+    }
+
+
+def test_write_cruft_file_records_the_url_a_gh_template_was_cloned_from(
+    post_gen: ModuleType, tmp_path: Path
+) -> None:
+    """`cookiecutter gh:org/repo` bakes from a clone; cruft gets the clone's origin URL."""
+    clone = tmp_path / "cookiecutters" / "django-drf-docker"
+    url = "https://github.com/example/django-drf-docker.git"
+    commit = git_repo(clone, origin=url)
+    project = tmp_path / "project"
+    project.mkdir()
+    context = {"database": "mysql", "_template": "gh:example/django-drf-docker"}
+
+    post_gen.write_cruft_file(project, {**context, "_repo_dir": str(clone)})
+
+    state = json.loads((project / ".cruft.json").read_text())
+    assert (state["template"], state["commit"]) == (url, commit)
+
+
+@pytest.mark.parametrize(
+    "repo_dir",
+    [
+        pytest.param("relative/template", id="relative-path"),
+        pytest.param("{tmp}/not-a-repo", id="not-a-git-checkout"),
+        pytest.param("{tmp}/repo/inner", id="inside-another-repo"),
+    ],
+)
+def test_write_cruft_file_links_nothing_it_cannot_name(
+    post_gen: ModuleType, tmp_path: Path, repo_dir: str
+) -> None:
+    """Without a git checkout of the template's own, no guessed link is written."""
+    git_repo(tmp_path / "repo")
+    (tmp_path / "repo" / "inner").mkdir()
+    (tmp_path / "not-a-repo").mkdir()
+    project = tmp_path / "project"
+    project.mkdir()
+    path = repo_dir.format(tmp=tmp_path)
+    context = {"database": "sqlite", "_template": path, "_repo_dir": path}
+
+    assert post_gen.write_cruft_file(project, context) is False
+    assert not (project / ".cruft.json").exists()
+
+
+def test_write_cruft_file_leaves_a_cruft_bake_to_cruft(
+    post_gen: ModuleType, tmp_path: Path
+) -> None:
+    """cruft sets _commit and writes .cruft.json itself: its renders get none from the hook."""
+    context = {"database": "sqlite", "_template": "https://example.com/t.git", "_commit": "abc"}
+
+    assert post_gen.write_cruft_file(tmp_path, context) is True
+    assert not (tmp_path / ".cruft.json").exists()

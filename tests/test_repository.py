@@ -1,6 +1,10 @@
-"""The template repository's own Python (hooks, tests, tasks.py) is lint-clean."""
+"""The template repository itself: its own Python is lint-clean, its workflow valid,
+its version and CHANGELOG.md in step."""
 
+import itertools
+import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -30,3 +34,17 @@ def test_template_ci_workflow_is_valid(tools_venv: Path) -> None:
     result = check_github_workflow(ROOT / ".github" / "workflows" / "ci.yml")
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_changelog_names_the_released_version() -> None:
+    """pyproject.toml's version is CHANGELOG.md's newest release, and every release before
+    the newest is given as an "Upgrading from" section of the one after it."""
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        version = tomllib.load(handle)["project"]["version"]
+    released = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", changelog, re.MULTILINE)
+
+    assert released[0] == version
+    for newer, older in itertools.pairwise(released):
+        entry = changelog[changelog.index(f"## [{newer}]") : changelog.index(f"## [{older}]")]
+        assert f"### Upgrading from {older}" in entry, f"{newer} says nothing for {older}"
