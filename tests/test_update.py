@@ -106,7 +106,17 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"release {previous}'s commit {commit} is not in this clone's history; "
         "fetch the full history (git fetch --unshallow) to test updates from it"
     )
-    git(copy, "tag", f"v{previous}", commit)
+    tagged = subprocess.run(
+        [*GIT, "rev-parse", "--verify", "--quiet", f"v{previous}^{{commit}}"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if tagged:  # this clone has the release tags
+        assert tagged == commit, f"tag v{previous} is {tagged}, CHANGELOG.md says {commit}"
+    else:
+        git(copy, "tag", f"v{previous}", commit)
     return copy
 
 
