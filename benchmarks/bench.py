@@ -13,7 +13,11 @@ are steadier than means):
    same rows in the same process (the ceiling of this stack): requests/s,
    p50 and p99 latency, queries per request, ratio to the ceiling;
 4. Docker: image size and size above the base image, cold build, warm
-   rebuild after a code-only change, time from `up` to healthy.
+   rebuild after a code-only change, time from `up` to healthy;
+5. data scale: the book list's requests (first page, page 50, search,
+   ordering, author filter) and a bare `count(*)` at 1,000, 100,000 and
+   1,000,000 rows seeded with SQL, on PostgreSQL and MariaDB, with each
+   figure's ratio to its 1,000-row value.
 
 Needs what the test suite needs (the database servers, Docker) plus wrk
 (Debian: apt-get install wrk). Parts whose prerequisite is missing say so in
@@ -119,6 +123,107 @@ print(json.dumps(counts))
 """
 
 
+SCALE_ROWS = (1_000, 100_000, 1_000_000)
+SCALE_DATABASES = ("postgresql", "mysql")
+# The requests of the data-scale table, by column name.
+SCALE_URLS = {
+    "list": "/api/v1/books/",
+    "page 50": "/api/v1/books/?page=50",
+    "search": "/api/v1/books/?search=abc",
+    "ordering -created": "/api/v1/books/?ordering=-created",
+    "author filter": "/api/v1/books/?author=author%207",
+}
+# Rows FIRST..LAST of synthetic books, in SQL: md5 titles (so that a search
+# for "abc" matches about 1 row in 100), 1,000 authors, unique ISBN-13s,
+# one creation time a second. Generated columns fill themselves.
+SCALE_SEED_SQL = {
+    "postgresql": """
+        INSERT INTO books_book (title, subtitle, author, isbn, created, updated)
+        SELECT 'Title ' || md5(i::text), 'Subtitle ' || md5((-i)::text), 'author ' || (i % 1000),
+               '979' || lpad(i::text, 10, '0'),
+               now() - make_interval(secs => i), now()
+        FROM generate_series({first}, {last}) AS i
+    """,
+    "mysql": """
+        INSERT INTO books_book (title, subtitle, author, isbn, created, updated)
+        SELECT CONCAT('Title ', MD5(seq)), CONCAT('Subtitle ', MD5(-seq)),
+               CONCAT('author ', seq MOD 1000), CONCAT('979', LPAD(seq, 10, '0')),
+               NOW(6) - INTERVAL seq SECOND, NOW(6)
+        FROM seq_{first}_to_{last}
+    """,
+}
+# Statistics as autovacuum (or MariaDB's own sampling) keeps them; VACUUM also
+# empties the trigram indexes' pending lists, as autovacuum does after a load.
+SCALE_ANALYZE = {"postgresql": "VACUUM ANALYZE books_book", "mysql": "ANALYZE TABLE books_book"}
+# Run in the baked project (manage.py shell): median of 5 timed requests
+# (after one warm-up) through Django's test client, throttling out of the way.
+SCALE_MEASURE = """
+import json, statistics, time
+from django.db import connection
+from django.test import Client
+from rest_framework.throttling import SimpleRateThrottle
+SimpleRateThrottle.allow_request = lambda self, request, view: True
+client = Client(HTTP_HOST="127.0.0.1")
+urls = json.loads(URLS)
+def timed(action):
+    action()
+    samples = []
+    for _ in range(5):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(samples), 2)
+def get(url):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+def count():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM books_book")
+figures = {name: timed(lambda url=url: get(url)) for name, url in urls.items()}
+figures["count(*) alone"] = timed(count)
+print(json.dumps(figures))
+"""
+
+
+def seed_sql(database: str, first: int, last: int) -> str:
+    return SCALE_SEED_SQL[database].format(first=first, last=last)
+
+
+def bench_scale(database: str, rows: tuple[int, ...] = SCALE_ROWS) -> dict[str, Any]:
+    """Request times as the table grows: seeded with SQL, measured in one process each size."""
+    with installed_bake(database) as (project, python, env):
+
+        def manage(*args: str, **extra: str) -> str:
+            return subprocess.run(
+                [str(python), "manage.py", *args],
+                cwd=project, env={**env, **extra}, check=True, capture_output=True, text=True,
+            ).stdout  # fmt: skip
+
+        manage("migrate", "--verbosity", "0")
+        figures: dict[str, Any] = {}
+        seeded = 0
+        for size in sorted(rows):
+            statements = [seed_sql(database, seeded + 1, size), SCALE_ANALYZE[database]]
+            manage(
+                "shell", "--no-imports", "-c",
+                "from django.db import connection\n"
+                "with connection.cursor() as cursor:\n"
+                f"    for statement in {statements!r}:\n"
+                "        cursor.execute(statement)\n"
+                "        cursor.fetchall() if cursor.description else None\n",
+            )  # fmt: skip
+            seeded = size
+            measure = f"URLS = {json.dumps(json.dumps(SCALE_URLS))}\n{SCALE_MEASURE}"
+            figures[str(size)] = json.loads(manage("shell", "--no-imports", "-c", measure))
+        smallest = figures[str(min(rows))]
+        for size in rows:
+            figures[str(size)] = {
+                name: {"ms": ms, "ratio": round(ms / smallest[name], 1)}
+                for name, ms in figures[str(size)].items()
+            }
+        return figures
+
+
 def median_spread(samples: list[float]) -> dict[str, float]:
     return {
         "median": round(statistics.median(samples), 3),
@@ -166,16 +271,16 @@ def installed(database: str, tmp: Path) -> Iterator[tuple[Path, Path, dict[str, 
         yield project, python, env
 
 
+@contextmanager
+def installed_bake(database: str) -> Iterator[tuple[Path, Path, dict[str, str]]]:
+    """``installed`` in a temporary folder of its own, removed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp, installed(database, Path(tmp)) as baked:
+        yield baked
+
+
 def bench_suite(database: str, runs: int = 3) -> dict[str, Any]:
     """Wall time of the baked project's whole test suite (as `poetry run pytest`)."""
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        installed(database, Path(tmp)) as (
-            project,
-            python,
-            env,
-        ),
-    ):
+    with installed_bake(database) as (project, python, env):
         samples = []
         for _ in range(runs):
             started = time.perf_counter()
@@ -418,15 +523,40 @@ def table(results: dict[str, Any]) -> str:
         ]
     elif docker:
         lines.append(f"| Docker | {docker['error']} | |")
+    if results.get("scale"):
+        lines += ["", scale_table(results["scale"])]
+    return "\n".join(lines)
+
+
+def scale_table(scale: dict[str, Any]) -> str:
+    """One row per database and table size: ms per request and the ratio to the smallest size."""
+    columns = [*SCALE_URLS, "count(*) alone"]
+    lines = [
+        "| database | rows | " + " | ".join(f"`{SCALE_URLS.get(c, c)}`" for c in columns) + " |",
+        "| --- | --- |" + " --- |" * len(columns),
+    ]
+    for database, sizes in scale.items():
+        if "error" in sizes:
+            lines.append(f"| {database} | {sizes['error']} |" + " |" * len(columns))
+            continue
+        for size, figures in sizes.items():
+            cells = [f"{figures[c]['ms']} ms ({figures[c]['ratio']}x)" for c in columns]
+            lines.append(f"| {database} | {int(size):,} | " + " | ".join(cells) + " |")
+    lines.append("\n(Django test client in one process, median of 5; ratio to the smallest table.)")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["bake", "suite", "api", "docker"], action="append")
+    parser.add_argument(
+        "--only", choices=["bake", "suite", "api", "docker", "scale"], action="append"
+    )
     parser.add_argument("--databases", nargs="*", default=list(DATABASES), choices=DATABASES)
+    parser.add_argument(
+        "--rows", nargs="*", type=int, default=list(SCALE_ROWS), help="table sizes for 'scale'"
+    )
     args = parser.parse_args(argv)
-    parts = args.only or ["bake", "suite", "api", "docker"]
+    parts = args.only or ["bake", "suite", "api", "docker", "scale"]
     results: dict[str, Any] = {}
     if "bake" in parts:
         results["bake"] = attempt("bake time", bench_bake)
@@ -439,6 +569,11 @@ def main(argv: list[str] | None = None) -> int:
             results["api"] = per_database("API", bench_api, args.databases)
     if "docker" in parts:
         results["docker"] = attempt("Docker", bench_docker)
+    if "scale" in parts:
+        scale_databases = [db for db in args.databases if db in SCALE_DATABASES]
+        results["scale"] = per_database(
+            "data scale", lambda db: bench_scale(db, tuple(args.rows)), scale_databases
+        )
     report(results, RESULTS, table)
     return 0
 

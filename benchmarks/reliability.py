@@ -36,7 +36,7 @@ from benchmarks.bench import (  # noqa: E402
     DATABASES,
     attempt,
     gunicorn,
-    installed,
+    installed_bake,
     per_database,
     quiet_bake,
     report,
@@ -124,14 +124,7 @@ CASES = re.compile(r"^\s+- (\d+) passing, (\d+) failing", re.MULTILINE)
 
 def check_contract(database: str) -> dict[str, Any]:
     """The baked contract tests with 300 examples per operation; any failure is reported."""
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        installed(database, Path(tmp)) as (
-            project,
-            python,
-            env,
-        ),
-    ):
+    with installed_bake(database) as (project, python, env):
         result = subprocess.run(
             [
                 str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider",

@@ -28,7 +28,16 @@ COMPOSE_DIR: Final = Path("_compose")
 COMPOSE_FILES: Final[tuple[str, ...]] = ("docker-compose.yml", "compose.override.yml")
 GITHUB_DIR: Final = Path("_github")
 WORKFLOW: Final = Path(".github", "workflows", "ci.yml")
-SETTINGS_DIR: Final = Path("config", "settings")
+# Modules with one version per database: NAME_<database>.py becomes NAME.py.
+DATABASE_MODULES: Final[tuple[Path, ...]] = (
+    Path("config", "settings", "database"),
+    Path("config", "count_estimate"),
+    Path("tests", "test_query_plans"),
+)
+# Files that only PostgreSQL uses (its trigram search indexes).
+POSTGRESQL_FILES: Final[tuple[Path, ...]] = (
+    Path("books", "migrations", "0003_search_trigram_indexes.py"),
+)
 LICENSES_DIR: Final = Path("_licenses")
 CRUFT_FILE: Final = ".cruft.json"
 # .env.example lines left empty for the hook to fill with fresh random values.
@@ -42,17 +51,22 @@ def keep_lock_file(project: Path, database: str, api_auth: str) -> None:
 
 
 def keep_database_files(project: Path, database: str) -> None:
-    """Give the chosen database its compose, CI and settings files; delete the others'."""
+    """Give the chosen database its compose, CI, settings and other per-database files;
+    delete the others'."""
     for name in COMPOSE_FILES:
         (project / COMPOSE_DIR / database / name).replace(project / name)
     shutil.rmtree(project / COMPOSE_DIR)
     (project / WORKFLOW).parent.mkdir(parents=True, exist_ok=True)
     (project / GITHUB_DIR / database / "ci.yml").replace(project / WORKFLOW)
     shutil.rmtree(project / GITHUB_DIR)
-    settings = project / SETTINGS_DIR
-    (settings / f"database_{database}.py").replace(settings / "database.py")
-    for other in DATABASES:
-        (settings / f"database_{other}.py").unlink(missing_ok=True)
+    for module in DATABASE_MODULES:
+        chosen = project / module.with_name(f"{module.name}_{database}.py")
+        chosen.replace(project / module.with_suffix(".py"))
+        for other in DATABASES:
+            (project / module.with_name(f"{module.name}_{other}.py")).unlink(missing_ok=True)
+    if database != "postgresql":
+        for path in POSTGRESQL_FILES:
+            (project / path).unlink()
 
 
 def move_api_into_books(project: Path) -> None:

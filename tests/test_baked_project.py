@@ -110,6 +110,15 @@ def quoted_name(database: str, name: str) -> str:
     return f'"{name}"' if database == "postgresql" else f"`{name}`"
 
 
+def baked_env() -> dict[str, str]:
+    """This process's environment without what would steer a baked project elsewhere."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "PYTHONPATH", "VIRTUAL_ENV"}
+    }
+
+
 @contextmanager
 def own_database(python: Path, database: str, env: dict[str, str]) -> Iterator[None]:
     """A fresh, uniquely named database on ``database``'s server, named in env's DATABASE_URL.
@@ -139,11 +148,7 @@ def baked(request: pytest.FixtureRequest, tmp_path: Path, tools_venv: Path) -> I
         require_server(SERVER_NAMES[combo.database], server["host"], server["port"])
     project = bake(tmp_path, **combo.context)
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "PYTHONPATH", "VIRTUAL_ENV"}
-    }
+    env = baked_env()
     with own_database(python, combo.database, env):
         yield Baked(combo, project, python, env)
 

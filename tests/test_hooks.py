@@ -152,6 +152,10 @@ def test_new_secret_is_long_and_fresh(post_gen: ModuleType) -> None:
     assert all(len(key) >= 50 and len(set(key)) >= 5 for key in keys)
 
 
+# Modules the post-generation hook keeps one version of, per database.
+DATABASE_MODULES = ("config/settings/database", "config/count_estimate", "tests/test_query_plans")
+
+
 def make_tree(root: Path) -> None:
     for database in post_gen_databases():
         (root / "_compose" / database).mkdir(parents=True)
@@ -159,9 +163,13 @@ def make_tree(root: Path) -> None:
         (root / "_github" / database / "ci.yml").write_text(database)
         for name in ("docker-compose.yml", "compose.override.yml"):
             (root / "_compose" / database / name).write_text(database)
-        settings = root / "config" / "settings"
-        settings.mkdir(parents=True, exist_ok=True)
-        (settings / f"database_{database}.py").write_text(database)
+        for module in DATABASE_MODULES:
+            path = root / f"{module}_{database}.py"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(database)
+    migrations = root / "books" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "0003_search_trigram_indexes.py").write_text("postgresql")
 
 
 def post_gen_databases() -> tuple[str, ...]:
@@ -184,7 +192,11 @@ def test_keep_database_files_keeps_only_the_chosen(
     assert not (tmp_path / "_github").exists()
     settings = sorted(p.name for p in (tmp_path / "config" / "settings").iterdir())
     assert settings == ["database.py"]
-    assert (tmp_path / "config" / "settings" / "database.py").read_text() == database
+    for module in DATABASE_MODULES:
+        assert (tmp_path / f"{module}.py").read_text() == database
+    assert not list(tmp_path.glob("**/*_postgresql.py"))
+    trigram_migration = tmp_path / "books" / "migrations" / "0003_search_trigram_indexes.py"
+    assert trigram_migration.exists() == (database == "postgresql")
 
 
 @pytest.mark.parametrize("api_auth", ["token", "jwt"])

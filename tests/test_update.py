@@ -28,7 +28,7 @@ from tests.conftest import (
     require_server,
     tasks,
 )
-from tests.test_baked_project import MYSQL, PG, SERVER_NAMES, own_database
+from tests.test_baked_project import MYSQL, PG, SERVER_NAMES, baked_env, own_database
 
 pytestmark = pytest.mark.slow
 
@@ -265,11 +265,7 @@ def test_update_from_previous_release(
     )
     assert checked.returncode == 0, "the template's lock did not apply:\n" + checked.stdout
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "PYTHONPATH", "VIRTUAL_ENV"}
-    }
+    env = baked_env()
     with own_database(python, combo.database, env):
         result = make(project, python, "test", "template-check", env=env)
     assert re.search(r"\d+ passed", result.stdout), result.stdout[-2000:]

@@ -3,8 +3,9 @@
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from books.isbn import validate_isbn
 from books.management.commands.load_sample_books import SAMPLE_BOOKS
 from books.models import Book
 
@@ -33,3 +34,26 @@ def test_load_sample_books_is_idempotent() -> None:
 
     assert Book.objects.count() == len(SAMPLE_BOOKS)
     assert "0 added" in out.getvalue()
+
+
+def test_load_sample_books_adds_synthetic_books_after_earlier_ones() -> None:
+    """--synthetic N adds N books with valid, unique ISBNs; a second run adds N more."""
+    call_command("load_sample_books", "--synthetic", "6000", stdout=StringIO())
+    out = StringIO()
+
+    call_command("load_sample_books", "--synthetic", "7", stdout=out)
+
+    assert Book.objects.count() == len(SAMPLE_BOOKS) + 6007
+    assert "Synthetic books: 7 added." in out.getvalue()
+    isbns = list(Book.objects.values_list("isbn", flat=True))
+    assert len(set(isbns)) == len(isbns)
+    for isbn in isbns[:: len(isbns) // 50]:
+        validate_isbn(isbn)
+
+
+def test_load_sample_books_refuses_a_negative_count() -> None:
+    """A count below zero is an error that names the option, and adds nothing."""
+    with pytest.raises(CommandError, match="--synthetic"):
+        call_command("load_sample_books", "--synthetic", "-1", stdout=StringIO())
+
+    assert not Book.objects.exists()

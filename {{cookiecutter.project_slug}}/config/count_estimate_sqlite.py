@@ -1,0 +1,8 @@
+"""Row estimates for the bounded count of config/pagination.py: SQLite's planner gives none."""
+
+from django.db.models import QuerySet
+
+
+def estimated_count(queryset: QuerySet) -> int | None:
+    """None: the paginator then counts exactly (SQLite counts from its smallest index)."""
+    return None
