@@ -79,3 +79,17 @@ def env_rate(name: str, default: str) -> str:
             "(periods: second, minute, hour, day)."
         )
     return raw
+
+
+def env_cache(name: str) -> dict[str, str]:
+    """The default cache: Redis at the URL in ``name``, or one cache per process if unset."""
+    url = os.environ.get(name, "").strip()
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        # The value is not repeated: it may hold a password.
+        raise ImproperlyConfigured(
+            f"{name} is not a Redis URL. Use redis://HOST:6379/0 (or rediss:// for TLS, "
+            "unix:///path/to/socket)."
+        )
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}

@@ -8,9 +8,9 @@ from django.test import Client
 from django.urls import resolve, reverse
 from rest_framework import status
 from rest_framework.test import APIClient
-from rest_framework.throttling import AnonRateThrottle
 
 from config import errors
+from config.throttling import AnonRateThrottle
 
 LIST_URL = reverse("api:book-list")
 

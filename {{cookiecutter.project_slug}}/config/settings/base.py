@@ -13,11 +13,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-{% if cookiecutter.api_auth == "jwt" -%}
-from config.env import env_bool, env_int, env_list, env_rate, env_str
-{% else -%}
-from config.env import env_bool, env_list, env_rate, env_str
-{% endif -%}
+from config.env import env_bool, env_cache, env_int, env_list, env_rate, env_str
 from config.settings.database import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -111,6 +107,14 @@ DATABASES = {
 }
 
 
+# Cache: where the throttle counts live. Redis (or Valkey) at REDIS_URL is
+# shared by every process and replica, so limits hold across them; without
+# it each process counts alone (fine for runserver and the tests).
+# https://docs.djangoproject.com/en/6.1/topics/cache/#redis
+
+CACHES = {"default": env_cache("REDIS_URL")}
+
+
 # Passwords
 # https://docs.djangoproject.com/en/6.1/ref/settings/#auth-password-validators
 
@@ -171,12 +175,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    # Per client: anonymous callers by IP address, users by account. The
-    # counts live in the cache (per process unless CACHES names a shared one).
+    # Per client: anonymous callers by IP address, users by account, counted
+    # atomically in the cache (CACHES below: shared when REDIS_URL is set).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.throttling.AnonRateThrottle",
+        "config.throttling.UserRateThrottle",
     ],
+    # SECURITY WARNING: the number of proxies in front of the app that append
+    # to X-Forwarded-For. 0 takes the connection's own address, which a client
+    # cannot forge; behind N trusted proxies, N takes the address the Nth one
+    # saw. Too high a number lets clients pick their own throttle bucket.
+    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_rate("DJANGO_THROTTLE_ANON", default="60/minute"),
         "user": env_rate("DJANGO_THROTTLE_USER", default="600/minute"),

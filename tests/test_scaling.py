@@ -1,0 +1,137 @@
+"""More than one process: throttle counts shared through Redis hold across gunicorn workers.
+
+A default bake is served by gunicorn with 4 workers and production settings,
+and 200 anonymous requests arrive within one throttle window. With REDIS_URL
+pointing at the machine's Redis (a database index of its own), exactly the
+configured 60 get through; with each worker counting alone, more do, which
+shows the requests really were spread over the workers.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import bake, record_stat, require_server, tasks
+from tests.test_browser import free_port
+
+pytestmark = pytest.mark.slow
+
+REDIS = {"host": "127.0.0.1", "port": int(os.environ.get("TEST_REDIS_PORT", "6379"))}
+# A database index of its own on the machine's Redis, emptied before use.
+REDIS_URL = f"redis://{REDIS['host']}:{REDIS['port']}/11"
+RATE = 60
+REQUESTS = 200
+WORKERS = 4
+
+
+def get_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def wait_until_live(base: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/health/live", timeout=2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def start_of_a_window(seconds: int = 60, margin: float = 20) -> None:
+    """Wait, if need be, until at least ``margin`` seconds of the current fixed window remain."""
+    into = time.time() % seconds
+    if into > seconds - margin:
+        time.sleep(seconds - into + 0.5)
+
+
+@pytest.fixture
+def gunicorn(tmp_path: Path, tools_venv: Path) -> Iterator[Callable[[dict[str, str]], str]]:
+    """A default SQLite bake, migrated; calling the fixture serves it under gunicorn with
+    ``WORKERS`` workers and the given extra environment, and returns its base URL."""
+    project = bake(tmp_path / "bake", database="sqlite")
+    python = str(tasks.bin_path(tasks.install_project(project, sys.executable), "python"))
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "REDIS_URL"}},
+        "DATABASE_URL": f"sqlite:///{project / 'db.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_THROTTLE_ANON": f"{RATE}/minute",
+        "GUNICORN_WORKERS": str(WORKERS),
+        "GUNICORN_CMD_ARGS": "--access-logfile /dev/null",
+    }
+    subprocess.run(
+        [python, "manage.py", "migrate", "--verbosity", "0"], cwd=project, env=env, check=True
+    )
+    servers: list[subprocess.Popen[bytes]] = []
+
+    def serve(extra: dict[str, str]) -> str:
+        if "REDIS_URL" in extra:
+            flush = "import redis, sys; redis.Redis.from_url(sys.argv[1]).flushdb()"
+            subprocess.run([python, "-c", flush, extra["REDIS_URL"]], check=True)
+        port = free_port()
+        server = subprocess.Popen(
+            [python, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
+            cwd=project,
+            env={**env, **extra, "PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        servers.append(server)
+        base = f"http://127.0.0.1:{port}"
+        wait_until_live(base)
+        return base
+
+    try:
+        yield serve
+    finally:
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+
+
+def let_through(base: str) -> int:
+    """How many of REQUESTS anonymous reads of the book list, sent by 8 clients at once within
+    one window (so that every worker gets some), got 200."""
+    start_of_a_window()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(get_status, [f"{base}/api/v1/books/"] * REQUESTS))
+    assert set(codes) <= {200, 429}, codes
+    return codes.count(200)
+
+
+def test_throttle_is_exact_across_workers_with_a_shared_cache(
+    gunicorn: Callable[[dict[str, str]], str],
+) -> None:
+    """REDIS_URL: 60/minute lets exactly 60 of 200 requests through 4 workers; each worker
+    counting alone lets more through."""
+    require_server("Redis", REDIS["host"], REDIS["port"])
+
+    shared = let_through(gunicorn({"REDIS_URL": REDIS_URL}))
+    alone = let_through(gunicorn({}))
+
+    assert shared == RATE
+    assert alone > RATE
+    record_stat(
+        "throttle",
+        {f"{WORKERS} workers, shared cache": shared, f"{WORKERS} workers, per process": alone},
+    )

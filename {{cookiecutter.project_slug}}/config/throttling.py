@@ -1,0 +1,56 @@
+"""Throttles whose counts stay exact when many processes share one cache.
+
+DRF's own throttles read a list of request times from the cache and write it
+back: two processes (gunicorn workers, replicas) can read the same list and
+both let a request through. These count in fixed windows with the cache's
+atomic increment instead (INCR on Redis), so a client gets exactly the
+configured number of requests per window, whatever the number of processes.
+"""
+
+from typing import TYPE_CHECKING
+
+from rest_framework import throttling
+
+if TYPE_CHECKING:  # DRF imports this module while defining its views
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+
+class FixedWindowMixin(throttling.SimpleRateThrottle):
+    """``num_requests`` per ``duration`` seconds, counted by an atomic increment."""
+
+    # Set by SimpleRateThrottle.__init__ from the rate.
+    num_requests: int
+    duration: int
+    window_end = 0.0
+
+    def allow_request(self, request: "Request", view: "APIView") -> bool:
+        if self.rate is None:
+            return True
+        ident = self.get_cache_key(request, view)
+        if ident is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_end = float((window + 1) * self.duration)
+        key = f"{ident}:{window}"
+        # add() creates the counter once per window; incr() is atomic.
+        self.cache.add(key, 0, timeout=self.duration + 1)
+        try:
+            count = self.cache.incr(key)
+        except ValueError:  # the counter expired between add() and incr()
+            self.cache.add(key, 1, timeout=self.duration + 1)
+            count = 1
+        return bool(count <= self.num_requests)
+
+    def wait(self) -> float:
+        """Seconds until the window ends (Retry-After)."""
+        return max(self.window_end - self.now, 0.0)
+
+
+class AnonRateThrottle(FixedWindowMixin, throttling.AnonRateThrottle):
+    """Anonymous clients, by address (DRF's NUM_PROXIES decides which address)."""
+
+
+class UserRateThrottle(FixedWindowMixin, throttling.UserRateThrottle):
+    """Signed-in users, by account; anonymous ones by address."""

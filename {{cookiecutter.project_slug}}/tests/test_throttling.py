@@ -1,0 +1,85 @@
+"""Throttling: exact counts per window, clients told apart by an address they cannot forge."""
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
+from rest_framework import status
+from rest_framework.test import APIClient
+
+from config.env import env_cache
+from config.throttling import AnonRateThrottle
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("api:book-list")
+
+
+@pytest.fixture(autouse=True)
+def three_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(AnonRateThrottle, "get_rate", lambda self: "3/minute")
+    # Far from a window's end, so that all requests of a test share one window.
+    monkeypatch.setattr(AnonRateThrottle, "timer", lambda self: 1_000_000 * 60 + 1.0)
+
+
+def statuses(client: APIClient, **headers: Any) -> list[int]:
+    return [client.get(LIST_URL, **headers).status_code for _ in range(5)]
+
+
+def test_an_anonymous_client_gets_exactly_the_rate(api_client: APIClient) -> None:
+    """3/minute lets 3 requests through and refuses the rest until the window ends."""
+    codes = statuses(api_client)
+
+    assert codes == [status.HTTP_200_OK] * 3 + [status.HTTP_429_TOO_MANY_REQUESTS] * 2
+    retry_after = int(api_client.get(LIST_URL)["Retry-After"])
+    assert 0 < retry_after <= 60
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_limit(api_client: APIClient) -> None:
+    """With no trusted proxy, X-Forwarded-For is ignored: a new value is no new client."""
+    codes = [
+        api_client.get(LIST_URL, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(5)
+    ]
+
+    assert codes.count(status.HTTP_200_OK) == 3
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(
+    api_client: APIClient, settings: Any
+) -> None:
+    """DJANGO_NUM_PROXIES=1: the address the proxy saw is the client, one limit each."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+
+    first = statuses(api_client, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    second = statuses(api_client, HTTP_X_FORWARDED_FOR="198.51.100.9, 203.0.113.8")
+
+    assert first.count(status.HTTP_200_OK) == 3
+    assert second.count(status.HTTP_200_OK) == 3
+
+
+def test_redis_url_selects_the_shared_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """REDIS_URL makes Django's Redis cache the default; unset, each process has its own."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert env_cache("REDIS_URL")["BACKEND"].endswith("LocMemCache")
+
+    monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
+
+    assert env_cache("REDIS_URL") == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://cache:6379/0",
+    }
+
+
+def test_a_url_that_is_not_redis_is_refused_without_repeating_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wrong REDIS_URL stops start-up with the variable's name and the fix, not its value
+    (which may hold a password)."""
+    monkeypatch.setenv("REDIS_URL", "http://user:s3cret@cache:6379")
+
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL is not a Redis URL") as error:
+        env_cache("REDIS_URL")
+
+    assert "s3cret" not in str(error.value)
