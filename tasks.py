@@ -69,9 +69,9 @@ def locked(path: Path) -> Iterator[None]:
         yield
 
 
-def dev_requirements() -> list[str]:
+def dev_requirements(group: str = "dev") -> list[str]:
     with (ROOT / "pyproject.toml").open("rb") as handle:
-        return tomllib.load(handle)["dependency-groups"]["dev"]
+        return tomllib.load(handle)["dependency-groups"][group]
 
 
 def newer_python() -> str | None:
@@ -104,12 +104,14 @@ def ensure_python() -> None:
     os.execv(found, [found, __file__, *sys.argv[1:]])
 
 
-def ensure_tools() -> Path:
-    """Create or refresh .venv with the pinned tools, on Python 3.12+; return its path."""
+def ensure_tools(group: str = "dev") -> Path:
+    """Create or refresh the virtual environment of a dependency group of pyproject.toml
+    (.venv for "dev", .venv-GROUP for another) on Python 3.12+; return its path."""
     python = sys.executable if sys.version_info >= MIN_PYTHON else newer_python()
     if python is None:
         fail("Python 3.12 or newer is needed for the template's tools, and none was found.")
-    requirements = dev_requirements()
+    requirements = dev_requirements(group)
+    venv = TOOLS_VENV if group == "dev" else ROOT / f".venv-{group}"
     version = subprocess.run(
         [python, "-c", "import sys; print(sys.version)"],
         check=True,
@@ -117,16 +119,16 @@ def ensure_tools() -> Path:
         text=True,
     ).stdout
     stamp = hashlib.sha256(json.dumps([version, requirements]).encode()).hexdigest()
-    stamp_file = TOOLS_VENV / ".tools-stamp"
-    with locked(ROOT / ".venv.lock"):
+    stamp_file = venv / ".tools-stamp"
+    with locked(ROOT / f"{venv.name}.lock"):
         if stamp_file.is_file() and stamp_file.read_text() == stamp:
-            return TOOLS_VENV
-        print(f"Installing the template's tools into {TOOLS_VENV} ...", flush=True)
-        shutil.rmtree(TOOLS_VENV, ignore_errors=True)
-        run([python, "-m", "venv", TOOLS_VENV])
-        run([bin_path(TOOLS_VENV, "python"), "-m", "pip", "install", "-q", *requirements])
+            return venv
+        print(f"Installing the template's tools into {venv} ...", flush=True)
+        shutil.rmtree(venv, ignore_errors=True)
+        run([python, "-m", "venv", venv])
+        run([bin_path(venv, "python"), "-m", "pip", "install", "-q", *requirements])
         stamp_file.write_text(stamp)
-    return TOOLS_VENV
+    return venv
 
 
 def install_project(project: Path, python: str | Path) -> Path:

@@ -13,7 +13,8 @@ are steadier than means):
    same rows in the same process (the ceiling of this stack): requests/s,
    p50 and p99 latency, queries per request, ratio to the ceiling;
 4. Docker: image size and size above the base image, cold build, warm
-   rebuild after a code-only change, time from `up` to healthy;
+   rebuild after a code-only change, time from `up` to healthy; the API
+   list behind nginx with 1 and 3 web replicas (compose.replicas.yml);
 5. data scale: the book list's requests (first page, page 50, search,
    ordering, author filter) and a bare `count(*)` at 1,000, 100,000 and
    1,000,000 rows seeded with SQL, on PostgreSQL and MariaDB, with each
@@ -54,6 +55,7 @@ RESULTS = ROOT / ".bench" / "bench.json"
 DATABASES = ("sqlite", "postgresql", "mysql")
 BOOKS = 1_000
 WRK_SECONDS = 8
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 # Added to a bake for the benchmark only: the same JSON as the API's list and
 # detail, straight from the rows, with nothing of DRF in between.
@@ -316,6 +318,10 @@ def wait_for(url: str, timeout: float = 30) -> None:
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 WRK_PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+WRK_NON_2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
+WRK_SOCKET_ERRORS = re.compile(
+    r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
+)
 
 
 def wrk(url: str) -> dict[str, float]:
@@ -330,7 +336,11 @@ def wrk(url: str) -> dict[str, float]:
     rate = WRK_RATE.search(out)
     assert rate is not None, out
     latency = {f"p{p}_ms": round(float(v) * UNITS[u], 2) for p, v, u in WRK_PERCENTILE.findall(out)}
-    return {"rps": float(rate.group(1)), **latency}
+    # Answers other than 2xx/3xx, and connect/read/write/timeout errors.
+    errors = sum(map(int, WRK_NON_2XX.findall(out))) + sum(
+        int(n) for counts in WRK_SOCKET_ERRORS.findall(out) for n in counts
+    )
+    return {"rps": float(rate.group(1)), **latency, "errors": errors}
 
 
 @contextmanager
@@ -348,6 +358,8 @@ def gunicorn(database: str, tmp: Path) -> Iterator[tuple[str, Callable[..., str]
             DJANGO_SECRET_KEY=uuid.uuid4().hex * 2,
             DJANGO_ALLOWED_HOSTS="127.0.0.1",
             DJANGO_SECURE_SSL_REDIRECT="false",
+            # The machine's Redis, a database index of the benchmark's own.
+            REDIS_URL=BENCH_REDIS_URL,
             PORT=str(port),
             GUNICORN_WORKERS="2",
             GUNICORN_THREADS="2",
@@ -459,6 +471,34 @@ def bench_docker() -> dict[str, Any]:
             compose_down(compose, project)
 
 
+def bench_proxy() -> dict[str, Any]:
+    """The API behind nginx with 1 and 3 web replicas of 2 workers (compose.replicas.yml)."""
+    from tests.test_docker import replicas_stack
+
+    web_env = {
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_MAX_REQUESTS": "0",
+        "DJANGO_THROTTLE_ANON": "1000000/second",
+        "DJANGO_THROTTLE_USER": "1000000/second",
+        "GUNICORN_CMD_ARGS": "--reuse-port --access-logfile /dev/null",
+    }
+    figures: dict[str, Any] = {}
+    for replicas in (1, 3):
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            replicas_stack(Path(tmp), 70 + 2 * replicas, web_env, replicas) as stack,
+        ):
+            subprocess.run(
+                [*stack["compose"], "exec", "-T", "--index", "1", "web", "python", "manage.py",
+                 "shell", "--no-imports", "-c", LOAD_BOOKS],
+                cwd=stack["project"], env=stack["env"], check=True, capture_output=True,
+            )  # fmt: skip
+            url = f"{stack['base']}/api/v1/books/"
+            urllib.request.urlopen(url, timeout=5).close()  # warm up
+            figures[str(replicas)] = wrk(url)
+    return figures
+
+
 def attempt(label: str, function: Callable[[], Any]) -> Any:
     """Run one measurement; a missing prerequisite becomes a note, not a crash."""
     print(f"measuring {label} ...", file=sys.stderr, flush=True)
@@ -523,6 +563,16 @@ def table(results: dict[str, Any]) -> str:
         ]
     elif docker:
         lines.append(f"| Docker | {docker['error']} | |")
+    proxy = results.get("proxy")
+    if proxy and "error" not in proxy:
+        for replicas, f in proxy.items():
+            lines.append(
+                f"| API list behind nginx, {replicas} replica(s) of 2 workers (postgresql, "
+                f"Docker) | {f['rps']:.0f} req/s, p50 {f.get('p50_ms')} ms, p99 "
+                f"{f.get('p99_ms')} ms, {f['errors']} errors | 0 errors |"
+            )
+    elif proxy:
+        lines.append(f"| API behind nginx | {proxy['error']} | |")
     if results.get("scale"):
         lines += ["", scale_table(results["scale"])]
     return "\n".join(lines)
@@ -549,14 +599,14 @@ def scale_table(scale: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only", choices=["bake", "suite", "api", "docker", "scale"], action="append"
+        "--only", choices=["bake", "suite", "api", "docker", "proxy", "scale"], action="append"
     )
     parser.add_argument("--databases", nargs="*", default=list(DATABASES), choices=DATABASES)
     parser.add_argument(
         "--rows", nargs="*", type=int, default=list(SCALE_ROWS), help="table sizes for 'scale'"
     )
     args = parser.parse_args(argv)
-    parts = args.only or ["bake", "suite", "api", "docker", "scale"]
+    parts = args.only or ["bake", "suite", "api", "docker", "proxy", "scale"]
     results: dict[str, Any] = {}
     if "bake" in parts:
         results["bake"] = attempt("bake time", bench_bake)
@@ -569,6 +619,11 @@ def main(argv: list[str] | None = None) -> int:
             results["api"] = per_database("API", bench_api, args.databases)
     if "docker" in parts:
         results["docker"] = attempt("Docker", bench_docker)
+    if "proxy" in parts:
+        if shutil.which("wrk") is None:
+            results["proxy"] = {"error": "wrk is not installed (apt-get install wrk)"}
+        else:
+            results["proxy"] = attempt("API behind the proxy", bench_proxy)
     if "scale" in parts:
         scale_databases = [db for db in args.databases if db in SCALE_DATABASES]
         results["scale"] = per_database(

@@ -11,7 +11,10 @@
    database: errors, and rows against successful creates;
 4. faults (Docker, PostgreSQL): the database stops while the API serves,
    then returns; and web started before the database;
-5. data: `docker compose down` and `up`, and an image rebuild, keep rows.
+5. data: `docker compose down` and `up`, and an image rebuild, keep rows;
+6. throttle: anonymous requests let through of 200 sent within one window,
+   against a configured 60/minute, for 1 and 4 gunicorn workers sharing
+   Redis and for 3 replicas x 4 workers behind nginx (Docker).
 
 Every loop is bounded in count and time and talks only to 127.0.0.1.
 """
@@ -290,6 +293,21 @@ def check_docker_faults_and_data() -> dict[str, Any]:
     return figures
 
 
+def check_throttle() -> dict[str, Any]:
+    """Configured 60/minute: how many of 200 anonymous requests get through."""
+    from tests.test_docker import replicas_stack
+    from tests.test_scaling import RATE, REDIS_URL, gunicorn_bake, let_through
+
+    figures: dict[str, Any] = {"configured": RATE}
+    for workers in (1, 4):
+        with tempfile.TemporaryDirectory() as tmp, gunicorn_bake(Path(tmp), workers) as serve:
+            figures[f"{workers} worker(s)"] = let_through(serve({"REDIS_URL": REDIS_URL}))
+    web_env = {"GUNICORN_WORKERS": "4", "DJANGO_THROTTLE_ANON": f"{RATE}/minute"}
+    with tempfile.TemporaryDirectory() as tmp, replicas_stack(Path(tmp), 76, web_env) as stack:
+        figures["3 replicas x 4 workers"] = let_through(stack["base"])
+    return figures
+
+
 def table(results: dict[str, Any]) -> str:
     lines = ["| check | figure | target |", "| --- | --- | --- |"]
     prompts = results.get("prompts")
@@ -326,12 +344,21 @@ def table(results: dict[str, Any]) -> str:
                 f"| data | {docker['rows_after_down_up']} rows after down/up, "
                 f"{docker['rows_after_rebuild']} after a rebuild (of 5) | every row kept |",
             ]
+    throttle = results.get("throttle")
+    if throttle:
+        value = throttle.get("error") or ", ".join(
+            f"{name}: {count}" for name, count in throttle.items() if name != "configured"
+        )
+        lines.append(
+            f"| throttle, {throttle.get('configured')}/minute, 200 requests | {value} let "
+            "through | exactly the rate |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ["prompts", "contract", "load", "docker"]
+    parts = ["prompts", "contract", "load", "docker", "throttle"]
     parser.add_argument("--only", choices=parts, action="append")
     parser.add_argument("--databases", nargs="*", default=list(DATABASES), choices=DATABASES)
     args = parser.parse_args(argv)
@@ -345,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         results["load"] = per_database("load", check_load, args.databases)
     if "docker" in chosen:
         results["docker"] = attempt("faults and data", check_docker_faults_and_data)
+    if "throttle" in chosen:
+        results["throttle"] = attempt("throttle", check_throttle)
     report(results, RESULTS, table)
     return 0
 

@@ -34,6 +34,8 @@ DATABASE_MODULES: Final[tuple[Path, ...]] = (
     Path("config", "count_estimate"),
     Path("tests", "test_query_plans"),
 )
+# Kubernetes manifests: pods cannot share a SQLite file, so SQLite has none.
+KUBERNETES_DIR: Final = Path("deploy", "kubernetes")
 # Files that only PostgreSQL uses (its trigram search indexes).
 POSTGRESQL_FILES: Final[tuple[Path, ...]] = (
     Path("books", "migrations", "0003_search_trigram_indexes.py"),
@@ -67,6 +69,8 @@ def keep_database_files(project: Path, database: str) -> None:
     if database != "postgresql":
         for path in POSTGRESQL_FILES:
             (project / path).unlink()
+    if database == "sqlite":
+        shutil.rmtree(project / KUBERNETES_DIR)
 
 
 def move_api_into_books(project: Path) -> None:

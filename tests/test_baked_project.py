@@ -213,5 +213,6 @@ def test_baked_production_settings_pass_deploy_checks(baked: Baked) -> None:
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY=f"deploy-check-{uuid.uuid4().hex}{uuid.uuid4().hex}",
         DJANGO_ALLOWED_HOSTS="api.example.com",
+        REDIS_URL="redis://cache:6379/0",
     )
     assert "System check identified no issues" in result.stdout

@@ -13,13 +13,18 @@ tests skip with the reason; with ``CI`` set they fail instead.
 """
 
 import json
+import os
+import re
 import shutil
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +32,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import IN_CI, Combination, bake, record_stat, tasks
+from tests.test_scaling import start_of_a_window
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -39,6 +45,8 @@ DOCKER_VARIANTS = (
 )
 # Ports per variant, clear of the machine's own 5432/3306/8000.
 WEB_PORT_BASE, PG_PORT_BASE, MYSQL_PORT_BASE = 18100, 15500, 13400
+# Each stack's cache listens at this base plus its web port's offset.
+CACHE_PORT_BASE = 16400
 UP_TIMEOUT = 300
 
 
@@ -161,13 +169,19 @@ def override_text(
     combo: Combination, web_port: int, db_port: int, password: str, user: str = "app"
 ) -> str:
     """The test-only compose file: host networking, free ports, service names resolved."""
+    cache_port = CACHE_PORT_BASE + web_port - WEB_PORT_BASE
     app = {
         "network_mode": "host",
         "build": {"network": "host"},
-        "extra_hosts": ["db:127.0.0.1"],
-        "environment": {},
+        "extra_hosts": ["db:127.0.0.1", "cache:127.0.0.1"],
+        "environment": {"REDIS_URL": f"redis://cache:{cache_port}/0"},
     }
     services: dict[str, Any] = {"migrate": json.loads(json.dumps(app)), "web": app}
+    services["cache"] = {
+        "network_mode": "host",
+        "command": ["--port", str(cache_port), "--save", "", "--appendonly", "no"],
+        "healthcheck": {"test": ["CMD", "redis-cli", "-p", str(cache_port), "ping"]},
+    }
     if combo.database == "postgresql":
         url = f"postgres://{user}:{password}@db:{db_port}/app"
         services["db"] = {"network_mode": "host", "environment": {"PGPORT": str(db_port)}}
@@ -316,6 +330,8 @@ def test_docker_runtime_image_is_safe(stack: Stack) -> None:
             f"DJANGO_SECRET_KEY=deploy-check-{uuid.uuid4().hex}{uuid.uuid4().hex}",
             "-e",
             "DJANGO_ALLOWED_HOSTS=api.example.com",
+            "-e",
+            "REDIS_URL=redis://cache:6379/0",
             stack.image,
             "python",
             "manage.py",
@@ -445,3 +461,204 @@ def test_make_up_logs_down_drive_the_stack(tmp_path: Path, docker_engine: None) 
         assert ps.stdout.strip() == ""
     finally:
         compose_down(compose.split(), project)
+
+
+# Several web replicas behind nginx (compose.replicas.yml), on a real engine.
+#
+# A PostgreSQL bake runs docker-compose.yml with compose.replicas.yml: three
+# web replicas of 4 gunicorn workers, the cache, nginx in front, and the
+# migrate service, which runs once. Requests spread over every replica; a
+# token issued through one works on all; the anonymous limit is exact across
+# replicas; stopping a replica under load loses no request; `down` and `up`
+# keep every row.
+#
+# On this project's CI machines the engine allows host networking only (see
+# tests/test_docker.py): the replicas then share one port (gunicorn's
+# --reuse-port, set by the test-only override), and nginx gets the shipped
+# deploy/nginx.conf with its `listen` port and one `server` line per replica
+# rewritten to that address, as Docker's DNS would answer one address per
+# replica. Every other line of the shipped configuration is used as it is.
+
+REPLICAS = 3
+ANON_RATE = 60
+# Clear of the other docker tests' ports (their offsets stay below 40).
+OFFSET = 60
+
+
+def nginx_conf_for_host_network(shipped: str, listen: int, web_port: int, replicas: int) -> str:
+    """The shipped nginx.conf with the proxy's port and the replicas' addresses on this host."""
+    conf, listens = re.subn(r"listen 80;", f"listen 127.0.0.1:{listen};", shipped)
+    server = re.search(r"^(\s*)server web:8000(.*);$", shipped, re.MULTILINE)
+    assert listens == 1, "deploy/nginx.conf: no 'listen 80;'"
+    assert server is not None, "deploy/nginx.conf: no 'server web:8000...;'"
+    indent, options = server.groups()
+    lines = "\n".join(f"{indent}server 127.0.0.1:{web_port}{options};" for _ in range(replicas))
+    return conf.replace(server.group(0), lines)
+
+
+@contextmanager
+def replicas_stack(
+    tmp_path: Path, offset: int, web_env: dict[str, str], replicas: int = REPLICAS
+) -> Iterator[dict[str, Any]]:
+    """A PostgreSQL bake up and healthy with compose.replicas.yml (``replicas`` web
+    replicas with ``web_env``); yields its compose command and environment, the project
+    and the proxy's URL."""
+    combo = Combination("postgresql", "split")
+    project = bake(tmp_path, **combo.context)
+    web_port, db_port = WEB_PORT_BASE + offset, PG_PORT_BASE + offset
+    proxy_port = web_port + 1
+    password = next(
+        line.split("=", 1)[1]
+        for line in (project / ".env").read_text().splitlines()
+        if line.startswith("DB_PASSWORD=")
+    )
+    services = json.loads(override_text(combo, web_port, db_port, password))["services"]
+    services["web"]["environment"].update({"GUNICORN_CMD_ARGS": "--reuse-port", **web_env})
+    conf = tmp_path / "nginx.conf"
+    shipped = (project / "deploy" / "nginx.conf").read_text()
+    conf.write_text(nginx_conf_for_host_network(shipped, proxy_port, web_port, replicas))
+    services["proxy"] = {
+        "network_mode": "host",
+        "volumes": [f"{conf}:/etc/nginx/conf.d/default.conf:ro"],
+    }
+    override = tmp_path / "test-override.yml"
+    override.write_text(json.dumps({"services": services}))
+    name = f"ddd-replicas-{uuid.uuid4().hex[:6]}"
+    compose = compose_command(name, "compose.replicas.yml", override)
+    env = {**os.environ, "WEB_REPLICAS": str(replicas)}
+    try:
+        run([*compose, "config", "-q"], cwd=project, env=env)
+        run(
+            [*compose, "up", "--detach", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT)],
+            cwd=project,
+            env=env,
+            timeout=UP_TIMEOUT + 300,
+        )
+        yield {
+            "compose": compose,
+            "env": env,
+            "project": project,
+            "base": f"http://127.0.0.1:{proxy_port}",
+        }
+    finally:
+        compose_down(compose, project)
+
+
+@pytest.fixture
+def replicas(tmp_path: Path, docker_engine: None) -> Iterator[dict[str, Any]]:
+    """Three replicas of 4 workers; the anonymous limit at ANON_RATE, users unlimited."""
+    web_env = {
+        "GUNICORN_WORKERS": "4",
+        "DJANGO_THROTTLE_ANON": f"{ANON_RATE}/minute",
+        "DJANGO_THROTTLE_USER": "100000/minute",
+    }
+    with replicas_stack(tmp_path, OFFSET, web_env) as stack:
+        yield stack
+
+
+def containers(stack: dict[str, Any], service: str) -> list[dict[str, Any]]:
+    result = run(
+        [*stack["compose"], "ps", "--all", "--format", "json", service], cwd=stack["project"]
+    )
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def replicas_that_logged(stack: dict[str, Any], marker: str) -> set[str]:
+    """The web containers whose access log has a request carrying ``marker``."""
+    logs = run([*stack["compose"], "logs", "--no-color", "web"], cwd=stack["project"]).stdout
+    return {line.split("|", 1)[0].strip() for line in logs.splitlines() if marker in line}
+
+
+def superuser_token(stack: dict[str, Any]) -> str:
+    password = uuid.uuid4().hex
+    run(
+        [
+            *stack["compose"], "exec", "-T", "-e", f"DJANGO_SUPERUSER_PASSWORD={password}",
+            "--index", "1", "web", "python", "manage.py", "createsuperuser", "--no-input",
+            "--username", "admin", "--email", "admin@example.com",
+        ],
+        cwd=stack["project"],
+    )  # fmt: skip
+    status, body = http(
+        "POST", f"{stack['base']}/api/v1/auth/token/", {"username": "admin", "password": password}
+    )
+    assert status == 200, body
+    return f"Token {body['token']}"
+
+
+def test_replicas_behind_the_proxy(replicas: dict[str, Any]) -> None:
+    """Spread, shared tokens, an exact limit, no lost request when a replica stops, rows kept."""
+    stack, base = replicas, replicas["base"]
+    webs = containers(stack, "web")
+    migrations = containers(stack, "migrate")
+    assert len(webs) == REPLICAS
+    assert [(c["State"], c["ExitCode"]) for c in migrations] == [("exited", 0)]
+
+    # A token issued through one replica works on every one.
+    authorization = superuser_token(stack)
+    marker = uuid.uuid4().hex
+    for n in range(30):
+        book = {"title": f"Book {n} {marker}", "author": "A. Uthor", "isbn": isbn13(n)}
+        status, body = http("POST", f"{base}/api/v1/books/?m={marker}", book, authorization)
+        assert status == 201, body
+    served = replicas_that_logged(stack, marker)
+    assert len(served) == REPLICAS, served
+
+    # The anonymous limit holds across the replicas: 60 of 200 requests get through.
+    start_of_a_window()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(lambda _: http("GET", f"{base}/api/v1/books/")[0], range(200)))
+    assert (codes.count(200), codes.count(429)) == (ANON_RATE, 200 - ANON_RATE)
+
+    # A replica stops under load: every read still succeeds (nginx retries another).
+    failures: list[Any] = []
+    answered = 0
+    stop = threading.Event()
+
+    def read() -> None:
+        nonlocal answered
+        request = urllib.request.Request(f"{base}/api/v1/books/")
+        request.add_header("Authorization", authorization)
+        while not stop.is_set():
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                failures.append(f"{error.code}: {error.read()[:80]!r}")
+            except Exception as error:  # every failure is counted, none lost
+                failures.append(repr(error))
+            answered += 1
+
+    threads = [threading.Thread(target=read) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)
+    subprocess.run(["docker", "stop", "--time", "10", webs[-1]["Name"]], check=True)
+    time.sleep(3)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert failures == []
+    assert answered > 50
+
+    # down and up keep every row.
+    run([*stack["compose"], "down", "--timeout", "10"], cwd=stack["project"], env=stack["env"])
+    run(
+        [*stack["compose"], "up", "--detach", "--wait", "--wait-timeout", str(UP_TIMEOUT)],
+        cwd=stack["project"],
+        env=stack["env"],
+        timeout=UP_TIMEOUT + 60,
+    )
+    status, body = http("GET", f"{base}/api/v1/books/?search={marker}", authorization=authorization)
+    assert (status, body["count"]) == (200, 30)
+    record_stat(
+        "docker replicas",
+        {"replicas served": len(served), "anon let through": codes.count(200),
+         "reads while a replica stopped": answered, "failed": len(failures)},
+    )  # fmt: skip
+
+
+def isbn13(serial: int) -> str:
+    first = f"979100{serial:06d}"
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first))
+    return first + str(-total % 10)

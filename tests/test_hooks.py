@@ -167,6 +167,8 @@ def make_tree(root: Path) -> None:
             path = root / f"{module}_{database}.py"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(database)
+    (root / "deploy" / "kubernetes").mkdir(parents=True)
+    (root / "deploy" / "kubernetes" / "deployment.yaml").write_text("kind: Deployment")
     migrations = root / "books" / "migrations"
     migrations.mkdir(parents=True)
     (migrations / "0003_search_trigram_indexes.py").write_text("postgresql")
@@ -197,6 +199,7 @@ def test_keep_database_files_keeps_only_the_chosen(
     assert not list(tmp_path.glob("**/*_postgresql.py"))
     trigram_migration = tmp_path / "books" / "migrations" / "0003_search_trigram_indexes.py"
     assert trigram_migration.exists() == (database == "postgresql")
+    assert (tmp_path / "deploy" / "kubernetes").exists() == (database != "sqlite")
 
 
 @pytest.mark.parametrize("api_auth", ["token", "jwt"])

@@ -1,10 +1,11 @@
 """More than one process: throttle counts shared through Redis hold across gunicorn workers.
 
-A default bake is served by gunicorn with 4 workers and production settings,
-and 200 anonymous requests arrive within one throttle window. With REDIS_URL
-pointing at the machine's Redis (a database index of its own), exactly the
-configured 60 get through; with each worker counting alone, more do, which
-shows the requests really were spread over the workers.
+A default bake is served by gunicorn with 4 workers, and 200 anonymous
+requests arrive within one throttle window. With production settings and
+REDIS_URL pointing at the machine's Redis (a database index of its own),
+exactly the configured 60 get through; with development settings and no
+REDIS_URL (each worker counting alone, which production refuses), more do,
+which shows the requests really were spread over the workers.
 """
 
 import os
@@ -17,6 +18,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,10 +63,12 @@ def start_of_a_window(seconds: int = 60, margin: float = 20) -> None:
         time.sleep(seconds - into + 0.5)
 
 
-@pytest.fixture
-def gunicorn(tmp_path: Path, tools_venv: Path) -> Iterator[Callable[[dict[str, str]], str]]:
-    """A default SQLite bake, migrated; calling the fixture serves it under gunicorn with
-    ``WORKERS`` workers and the given extra environment, and returns its base URL."""
+@contextmanager
+def gunicorn_bake(
+    tmp_path: Path, workers: int = WORKERS
+) -> Iterator[Callable[[dict[str, str]], str]]:
+    """A default SQLite bake, migrated; calling what this yields serves it under gunicorn
+    with ``workers`` workers and the given extra environment, and returns its base URL."""
     project = bake(tmp_path / "bake", database="sqlite")
     python = str(tasks.bin_path(tasks.install_project(project, sys.executable), "python"))
     env = {
@@ -75,11 +79,14 @@ def gunicorn(tmp_path: Path, tools_venv: Path) -> Iterator[Callable[[dict[str, s
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_THROTTLE_ANON": f"{RATE}/minute",
-        "GUNICORN_WORKERS": str(WORKERS),
+        "GUNICORN_WORKERS": str(workers),
         "GUNICORN_CMD_ARGS": "--access-logfile /dev/null",
     }
     subprocess.run(
-        [python, "manage.py", "migrate", "--verbosity", "0"], cwd=project, env=env, check=True
+        [python, "manage.py", "migrate", "--verbosity", "0"],
+        cwd=project,
+        env={**env, "REDIS_URL": REDIS_URL},
+        check=True,
     )
     servers: list[subprocess.Popen[bytes]] = []
 
@@ -109,6 +116,12 @@ def gunicorn(tmp_path: Path, tools_venv: Path) -> Iterator[Callable[[dict[str, s
             server.wait(timeout=30)
 
 
+@pytest.fixture
+def gunicorn(tmp_path: Path, tools_venv: Path) -> Iterator[Callable[[dict[str, str]], str]]:
+    with gunicorn_bake(tmp_path) as serve:
+        yield serve
+
+
 def let_through(base: str) -> int:
     """How many of REQUESTS anonymous reads of the book list, sent by 8 clients at once within
     one window (so that every worker gets some), got 200."""
@@ -127,7 +140,7 @@ def test_throttle_is_exact_across_workers_with_a_shared_cache(
     require_server("Redis", REDIS["host"], REDIS["port"])
 
     shared = let_through(gunicorn({"REDIS_URL": REDIS_URL}))
-    alone = let_through(gunicorn({}))
+    alone = let_through(gunicorn({"DJANGO_SETTINGS_MODULE": "config.settings.local"}))
 
     assert shared == RATE
     assert alone > RATE

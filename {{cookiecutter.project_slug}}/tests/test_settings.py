@@ -62,7 +62,7 @@ def test_sqlite_database_waits_for_the_write_lock(tmp_path: Path) -> None:
 
 
 def run_production_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, object]:
-    for name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"):
+    for name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "REDIS_URL"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -83,6 +83,16 @@ def test_production_refuses_to_start_without_allowed_hosts(
         run_production_settings(monkeypatch, DJANGO_SECRET_KEY="k" * 60)
 
 
+def test_production_refuses_to_start_without_a_shared_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No REDIS_URL, no start: throttle counts are never silently kept per process."""
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL is not set"):
+        run_production_settings(
+            monkeypatch, DJANGO_SECRET_KEY="k" * 60, DJANGO_ALLOWED_HOSTS="example.com"
+        )
+
+
 def test_production_is_not_debug(monkeypatch: pytest.MonkeyPatch) -> None:
     """DEBUG stays off in production even if the environment says otherwise."""
     settings = run_production_settings(
@@ -90,6 +100,7 @@ def test_production_is_not_debug(monkeypatch: pytest.MonkeyPatch) -> None:
         DJANGO_SECRET_KEY="k" * 60,
         DJANGO_ALLOWED_HOSTS="example.com",
         DJANGO_DEBUG="true",
+        REDIS_URL="redis://cache:6379/0",
     )
 
     assert settings["DEBUG"] is False
@@ -99,11 +110,12 @@ def test_production_is_not_debug(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_production_settings_pass_the_deploy_checks() -> None:
     """`manage.py check --deploy` finds nothing to warn about in production's defaults."""
     env = {
-        # Only the two required variables: production's own defaults are under test.
+        # Only the required variables: production's own defaults are under test.
         **{name: value for name, value in os.environ.items() if not name.startswith("DJANGO_")},
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": "a-long-random-test-value-" + "x1y2z3" * 8,
         "DJANGO_ALLOWED_HOSTS": "api.example.com",
+        "REDIS_URL": "redis://cache:6379/0",
     }
 
     result = subprocess.run(

@@ -1,7 +1,7 @@
 """Settings for production: safe by default, every secret from the environment.
 
 `python manage.py check --deploy --fail-level WARNING` passes with these
-settings and only DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS set.
+settings and only DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and REDIS_URL set.
 https://docs.djangoproject.com/en/6.1/howto/deployment/checklist/
 """
 
@@ -27,6 +27,14 @@ if not ALLOWED_HOSTS:
     )
 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# Throttle counts are shared by every process and replica, never silently
+# kept per process (base.py builds CACHES from this URL).
+env_required(
+    "REDIS_URL",
+    "Production keeps throttle counts in a shared cache: set it to redis://HOST:6379/0 "
+    "(docker-compose.yml runs one as the cache service).",
+)
 
 
 # HTTPS
