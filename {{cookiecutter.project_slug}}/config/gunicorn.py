@@ -18,6 +18,9 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 worker_tmp_dir = "/dev/shm"  # noqa: S108
 accesslog = "-"
 errorlog = "-"
+# No control socket (gunicornc): the image's user has no home directory to
+# put it in, and containers are managed by their orchestrator.
+control_socket_disable = True
 # Restart workers now and then so that a slow leak cannot grow without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
 max_requests_jitter = 100
