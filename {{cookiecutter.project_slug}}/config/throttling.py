@@ -34,15 +34,13 @@ class FixedWindowMixin(throttling.SimpleRateThrottle):
         window = int(self.now // self.duration)
         self.window_end = float((window + 1) * self.duration)
         key = f"{ident}:{window}"
-        # incr() is atomic; the window's first request creates the counter
-        # with add(), which only one of several racing processes wins.
+        # add() creates the counter once per window; incr() is atomic.
+        self.cache.add(key, 0, timeout=self.duration + 1)
         try:
             count = self.cache.incr(key)
-        except ValueError:
-            if self.cache.add(key, 1, timeout=self.duration + 1):
-                count = 1
-            else:
-                count = self.cache.incr(key)
+        except ValueError:  # the counter expired between add() and incr()
+            self.cache.add(key, 1, timeout=self.duration + 1)
+            count = 1
         return bool(count <= self.num_requests)
 
     def wait(self) -> float:
