@@ -263,6 +263,7 @@ def test_docker_stack_builds_serves_and_keeps_data(stack: Stack) -> None:
     status, body = http("GET", stack.url("/api/v1/books/"))
     assert (status, body["count"]) == (200, 0)
     assert http("GET", stack.url("/health/ready"))[0] == 200
+    request_id_is_returned_and_logged_as_json(stack)
 
     password = uuid.uuid4().hex
     stack.compose(
@@ -312,6 +313,34 @@ def test_docker_stack_builds_serves_and_keeps_data(stack: Stack) -> None:
             "above base MB": round(size - base),
         },
     )
+
+
+def request_id_is_returned_and_logged_as_json(stack: Stack) -> None:
+    """gunicorn with production settings: X-Request-ID comes back, the log is JSON lines.
+
+    The request's access line holds its id, method, path, status and duration;
+    gunicorn's own lines are JSON too, and it writes no access line of its own.
+    """
+    request_id = str(uuid.uuid4())
+    path = "/api/v1/books/?page_size=5"
+    request = urllib.request.Request(stack.url(path), headers={"X-Request-ID": request_id})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["X-Request-ID"] == request_id
+
+    logged: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        output = stack.compose("logs", "--no-log-prefix", "--no-color", "web").stdout
+        logged = [json.loads(line) for line in output.splitlines() if line.strip()]
+        if any(line.get("request_id") == request_id for line in logged):
+            break
+        time.sleep(0.5)
+    [access] = [line for line in logged if line.get("request_id") == request_id]
+    assert access["logger"] == "access"
+    assert (access["method"], access["path"], access["status"]) == ("GET", "/api/v1/books/", 200)
+    assert access["duration_ms"] > 0
+    assert any(line["logger"] == "gunicorn.error" for line in logged)
+    assert not any(line["logger"] == "gunicorn.access" for line in logged)
 
 
 def test_docker_runtime_image_is_safe(stack: Stack) -> None:

@@ -10,6 +10,7 @@ https://docs.djangoproject.com/en/6.1/ref/settings/
 from datetime import timedelta
 {% endif -%}
 from pathlib import Path
+from typing import Any
 
 from dotenv import load_dotenv
 
@@ -68,6 +69,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: health probes need no host check, redirect or session.
     "config.health.HealthCheckMiddleware",
+    # Second, so health probes stay out of the logs: the request id
+    # (X-Request-ID) on every log line and one access line per request.
+    "config.request_log.RequestLogMiddleware",
     # Before anything that can answer, so that every API response has CORS headers.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -253,19 +257,31 @@ SPECTACULAR_SETTINGS = {
 
 CORS_ALLOWED_ORIGINS = env_list("DJANGO_CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
+# Browser code may read the request id (config/request_log.py) to quote it in bug reports.
+CORS_EXPOSE_HEADERS = ["X-Request-ID"]
 
 
 # Logging: everything to the console, where a container runtime collects it.
+# Every line carries its request's id (config/request_log.py; "-" outside a
+# request) and the access logger writes one line per request. Production
+# replaces the plain format with JSON.
 # https://docs.djangoproject.com/en/6.1/topics/logging/
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "config.request_log.RequestIdFilter"},
+    },
     "formatters": {
-        "plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"},
+        "plain": {"format": "{asctime} {levelname} {name} [{request_id}] {message}", "style": "{"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", default="INFO")},
     # Django's own default logging prints these too; keep one copy.

@@ -55,3 +55,26 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+
+
+# Logging: one JSON object per line, for log collectors. Keys: time (ISO 8601,
+# UTC), level, logger, message, request_id, a record's extra fields (the
+# access line's method, path, status and duration_ms) and, on errors,
+# exc_info: the traceback, inside the same record.
+# https://nhairs.github.io/python-json-logger/latest/
+
+LOGGING = {
+    **LOGGING,  # noqa: F405
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "{levelname}{name}{message}{request_id}",
+            "style": "{",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+        },
+    },
+    "handlers": {
+        "console": {**LOGGING["handlers"]["console"], "formatter": "json"},  # noqa: F405
+    },
+}
