@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.generate import generate_context
 from cookiecutter.main import cookiecutter
@@ -374,3 +375,21 @@ def test_hostile_free_text_still_gives_valid_files(
     }
     assert names == {"PROJECT_NAME": HOSTILE["project_name"]}
     assert ruff(tools_venv, "check", "--no-cache", project).returncode == 0
+
+
+def test_bake_devcontainer_opens_the_development_service(baked: tuple[Combination, Path]) -> None:
+    """The dev container is compose's web service as the user dev, and it starts only
+    services that the bake's docker-compose.yml has (SQLite bakes have no db)."""
+    combo, project = baked
+    config = json.loads((project / ".devcontainer" / "devcontainer.json").read_text())
+    compose = yaml.safe_load((project / "docker-compose.yml").read_text())
+
+    assert config["dockerComposeFile"] == ["../docker-compose.yml", "../compose.override.yml"]
+    assert (config["service"], config["remoteUser"], config["workspaceFolder"]) == (
+        "web",
+        "dev",
+        "/app",
+    )
+    assert config["updateRemoteUserUID"] is True
+    assert set(config["runServices"]) == set(compose["services"])
+    assert ("db" in config["runServices"]) == (combo.database != "sqlite")

@@ -422,10 +422,13 @@ def test_docker_development_stack_tests_and_reloads(
     override.write_text(json.dumps({"services": services}))
     name = f"ddd-dev-{uuid.uuid4().hex[:6]}"
     compose = compose_command(name, "compose.override.yml", override)
+    # The development image is built for the caller, as `make up` does (root here: uid 0).
+    env = {**os.environ, "DEV_UID": str(os.getuid()), "DEV_GID": str(os.getgid())}
     try:
         run(
             [*compose, "up", "--detach", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT)],
             cwd=project,
+            env=env,
             timeout=UP_TIMEOUT,
         )
         assert "Dev Library" in wait_for_page(f"http://127.0.0.1:{port}/", "Dev Library")
@@ -433,6 +436,7 @@ def test_docker_development_stack_tests_and_reloads(
         tests = run(
             [*compose, "run", "--rm", "--no-deps", "web", "pytest", "-q", "-p", "no:cacheprovider"],
             cwd=project,
+            env=env,
             timeout=UP_TIMEOUT,
         )
         assert " passed" in tests.stdout.splitlines()[-1]
@@ -441,6 +445,80 @@ def test_docker_development_stack_tests_and_reloads(
         settings = project / "config" / "settings" / "base.py"
         settings.write_text(settings.read_text().replace('"Dev Library"', '"Reloaded Library"'))
         assert "Reloaded Library" in wait_for_page(f"http://127.0.0.1:{port}/", "Reloaded Library")
+    finally:
+        compose_down(compose, project)
+
+
+# An unprivileged uid unlike the caller's (root here), and a gid the image
+# already has (Debian's "users"), which the development stage must reuse.
+DEV_UID, DEV_GID = 1234, 100
+
+
+def test_docker_development_container_writes_files_as_the_host_user(
+    tmp_path: Path, docker_engine: None
+) -> None:
+    """Built with DEV_UID and DEV_GID, the development container runs as that user, and
+    what it writes into the mounted source (a new app, a migration, pytest's and ruff's
+    caches) belongs to it; the venv is its own, so `make install` works inside."""
+    combo = Combination("sqlite", "split")
+    project = bake(tmp_path, **combo.context)
+    port = WEB_PORT_BASE + len(DOCKER_VARIANTS) + len(DEV_VARIANTS) + 1
+    override = tmp_path / "test-override.yml"
+    override.write_text(override_text(combo, port, 0, ""))
+    name = f"ddd-devuser-{uuid.uuid4().hex[:6]}"
+    compose = compose_command(name, "compose.override.yml", override)
+    env = {**os.environ, "DEV_UID": str(DEV_UID), "DEV_GID": str(DEV_GID)}
+    # The checkout belongs to the host user, as on a developer's machine (.env is 0600).
+    for path in [project, *project.rglob("*")]:
+        os.chown(path, DEV_UID, DEV_GID, follow_symlinks=False)
+    script = " && ".join(
+        (
+            "id -u && id -g && id -un && echo $HOME",
+            "python manage.py startapp probe",
+            "python manage.py makemigrations books --empty --name probe",
+            "python manage.py migrate --no-input",
+            "pytest -x -q -p cacheprovider tests/test_isbn.py",
+            "ruff check --no-fix --exit-zero . >/dev/null",  # the new app is unlinted
+            "make install",
+        )
+    )
+    try:
+        started = time.monotonic()
+        run([*compose, "build"], cwd=project, env=env, timeout=UP_TIMEOUT + 300)
+        build_seconds = time.monotonic() - started
+        config = json.loads(run(["docker", "image", "inspect", f"{name}-web"]).stdout)[0]
+        assert config["Config"]["User"] == f"{DEV_UID}:{DEV_GID}"
+
+        started = time.monotonic()
+        result = run(
+            [*compose, "run", "--rm", "web", "sh", "-c", script],
+            cwd=project,
+            env=env,
+            timeout=UP_TIMEOUT,
+        )
+        run_seconds = time.monotonic() - started
+        assert result.stdout.split()[:4] == [str(DEV_UID), str(DEV_GID), "dev", "/home/dev"]
+
+        migrations = sorted((project / "books" / "migrations").glob("*_probe.py"))
+        assert len(migrations) == 1, result.stdout
+        written = [
+            project / "probe",
+            project / "probe" / "models.py",
+            migrations[0],
+            project / ".pytest_cache",
+            project / ".ruff_cache",
+        ]
+        owners = {
+            str(path.relative_to(project)): (path.stat().st_uid, path.stat().st_gid)
+            for path in written
+        }
+        assert owners == dict.fromkeys(owners, (DEV_UID, DEV_GID))
+        size = image_size_mb(f"{name}-web")
+        record_stat(
+            "docker dev user",
+            {"dev build s": round(build_seconds, 1), "writes s": round(run_seconds, 1),
+             "dev image MB": round(size)},
+        )  # fmt: skip
     finally:
         compose_down(compose, project)
 

@@ -161,7 +161,7 @@ def make_tree(root: Path) -> None:
         (root / "_compose" / database).mkdir(parents=True)
         (root / "_github" / database).mkdir(parents=True)
         (root / "_github" / database / "ci.yml").write_text(database)
-        for name in ("docker-compose.yml", "compose.override.yml"):
+        for name in ("docker-compose.yml", "compose.override.yml", "devcontainer.json"):
             (root / "_compose" / database / name).write_text(database)
         for module in DATABASE_MODULES:
             path = root / f"{module}_{database}.py"
@@ -189,6 +189,7 @@ def test_keep_database_files_keeps_only_the_chosen(
 
     assert (tmp_path / "docker-compose.yml").read_text() == database
     assert (tmp_path / "compose.override.yml").read_text() == database
+    assert (tmp_path / ".devcontainer" / "devcontainer.json").read_text() == database
     assert (tmp_path / ".github" / "workflows" / "ci.yml").read_text() == database
     assert not (tmp_path / "_compose").exists()
     assert not (tmp_path / "_github").exists()
