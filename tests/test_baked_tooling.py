@@ -6,6 +6,8 @@ import filecmp
 import hashlib
 import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import socket
@@ -14,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,7 +34,7 @@ from tests.conftest import (
 pytestmark = pytest.mark.slow
 
 MAKE_TARGETS = ("install", "run", "test", "lint", "format", "typecheck", "migrate", "seed")
-MAKE_TARGETS += ("up", "down", "logs", "shell", "lock", "template-check", "template-update")
+MAKE_TARGETS += ("up", "down", "logs", "shell", "app", "lock", "template-check", "template-update")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -90,14 +93,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def running(installed: tuple[Path, Path]) -> Iterator[str]:
-    """`make run` on a free port, in its own process group; yields the base URL."""
-    project, python = installed
-    make(project, python, "migrate")
+@contextmanager
+def make_run(project: Path, python: Path, command: str = "make run") -> Iterator[str]:
+    """``command`` (`make run`) on a free port, in its own process group; yields the base URL."""
     port = free_port()
     server = subprocess.Popen(
-        ["make", "run", f"PORT={port}", f"POETRY={tasks.bin_path(tasks.TOOLS_VENV, 'poetry')}"],
+        [
+            *shlex.split(command),
+            f"PORT={port}",
+            f"POETRY={tasks.bin_path(tasks.TOOLS_VENV, 'poetry')}",
+        ],
         cwd=project,
         env=project_env(python),
         stdout=subprocess.DEVNULL,
@@ -111,18 +116,64 @@ def running(installed: tuple[Path, Path]) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-def test_make_run_serves_the_api(running: str) -> None:
-    """`make run` serves the API."""
+def wait_for_books(base_url: str) -> None:
+    """Poll the books API until it answers 200 (30 s at most)."""
     deadline = time.monotonic() + 30
     while True:
         try:
-            with urllib.request.urlopen(f"{running}/api/v1/books/", timeout=2) as response:
+            with urllib.request.urlopen(f"{base_url}/api/v1/books/", timeout=2) as response:
                 assert response.status == 200
                 return
         except OSError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)
+
+
+@pytest.fixture
+def running(installed: tuple[Path, Path]) -> Iterator[str]:
+    """`make run` on a migrated bake; yields the base URL."""
+    project, python = installed
+    make(project, python, "migrate")
+    with make_run(project, python) as url:
+        yield url
+
+
+def test_make_run_serves_the_api(running: str) -> None:
+    """`make run` serves the API."""
+    wait_for_books(running)
+
+
+def agents_commands(project: Path) -> list[str]:
+    """The commands of AGENTS.md's "Commands" block, without their comments."""
+    text = (project / "AGENTS.md").read_text()
+    found = re.search(r"^## Commands\n.*?^```sh\n(.*?)^```", text, re.DOTALL | re.MULTILINE)
+    assert found is not None, "AGENTS.md has no sh block under ## Commands"
+    return [line.split("  #")[0].strip() for line in found.group(1).splitlines() if line.strip()]
+
+
+def test_agents_md_commands_all_pass_on_a_fresh_bake(installed: tuple[Path, Path]) -> None:
+    """Every command AGENTS.md tells an assistant to run passes as written (`make run` serves)."""
+    project, python = installed
+    commands = agents_commands(project)
+    assert {"make install", "make lint", "make typecheck", "make test", "make run"} <= set(commands)
+    for command in commands:
+        if command == "make run":
+            with make_run(project, python, command) as url:
+                wait_for_books(url)
+            continue
+        result = subprocess.run(
+            ["bash", "-c", command],
+            cwd=project,
+            env=project_env(python),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, f"{command}:\n{result.stdout[-3000:]}\n{result.stderr}"
+    ignored = (project / ".gitignore").read_text().split()
+    for path in (".env", "db.sqlite3", ".venv/", "staticfiles/", ".coverage"):
+        assert path in ignored, f"AGENTS.md says never to commit {path}; .gitignore must list it"
 
 
 def test_make_format_leaves_a_fresh_bake_unchanged(installed: tuple[Path, Path]) -> None:

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -72,6 +73,9 @@ def docker_engine() -> None:
             pytest.fail(f"{message}; CI must run the docker tests")
         pytest.skip(message)
     fix_python_standin_permissions("python:3.12-slim")
+    if tasks.SHARED_PYPI_COMPAT.is_dir():
+        for tag in PYTHON_STANDINS:
+            add_index_html_fallback(tag)
 
 
 def fix_python_standin_permissions(tag: str) -> None:
@@ -106,6 +110,43 @@ def fix_python_standin_permissions(tag: str) -> None:
         check=False,
         env={**tasks.tool_env(), "DOCKER_BUILDKIT": "0"},
     )
+    assert fix.returncode == 0, fix.stderr
+
+
+# The sandbox's stand-ins for the official Python images the Dockerfile builds on.
+PYTHON_STANDINS = ("python:3.12-slim", "python:3.13-slim", "python:3.14-slim")
+
+
+def add_index_html_fallback(tag: str) -> None:
+    """This project's CI machines only: let Poetry in a stand-in image read HTML index pages.
+
+    The sandbox's images carry ../shared/pypi-compat in their sitecustomize;
+    where the machine's index serves its simple pages as HTML only, Poetry
+    still fails there. Append .ci/pypi-compat's fallback to that module, once
+    per tag. The template's Dockerfile is unchanged.
+    """
+    marker = "_HtmlFallbackFinder"
+    probe = ["docker", "run", "--rm", "--network", "host", tag, "python", "-c"]
+    check = f"import sitecustomize, sys; sys.exit(not hasattr(sitecustomize, {marker!r}))"
+    if subprocess.run([*probe, check], capture_output=True, check=False).returncode == 0:
+        return
+    with tempfile.TemporaryDirectory() as context:
+        shutil.copy(tasks.PYPI_COMPAT / "sitecustomize.py", Path(context) / "fallback.py")
+        dockerfile = (
+            f"FROM {tag}\n"
+            "COPY fallback.py /tmp/fallback.py\n"
+            'RUN python -c "import sitecustomize; '
+            "open(sitecustomize.__file__, 'a').write(open('/tmp/fallback.py').read())\" "
+            "&& rm /tmp/fallback.py\n"
+        )
+        (Path(context) / "Dockerfile").write_text(dockerfile)
+        fix = subprocess.run(
+            ["docker", "build", "--network", "host", "-t", tag, context],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**tasks.tool_env(), "DOCKER_BUILDKIT": "0"},
+        )
     assert fix.returncode == 0, fix.stderr
 
 

@@ -1,4 +1,4 @@
-"""Who may do what with books, beyond the default reads-open, writes-signed-in rule."""
+"""Who may do what, beyond the default reads-open, writes-signed-in rule."""
 
 from typing import Any
 
@@ -13,7 +13,7 @@ class IsStaffToDelete(BasePermission):
     in first), a signed-in user who is not staff gets 403.
     """
 
-    message = "Only staff users may delete books."
+    message = "Only staff users may delete."
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return request.method != "DELETE" or bool(request.user and request.user.is_staff)

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 {%- if cookiecutter.app_layout == "split" %}
     "api.apps.ApiConfig",
 {%- endif %}
+    # `make app name=...` (python manage.py startresource); adds new apps below.
+    "scaffold.apps.ScaffoldConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Development tooling: `make app name=...` adds an API resource in this project's layout."""
