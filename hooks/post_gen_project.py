@@ -7,6 +7,7 @@ chosen.
 """
 
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -179,11 +180,22 @@ def env_file_text(example: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def developer_ids() -> str:
+    """.env lines giving the development image the baking user's uid and gid (POSIX only)."""
+    if not hasattr(os, "getuid"):
+        return ""
+    return (
+        "\n# Development containers run as this uid and gid (compose.override.yml), so\n"
+        "# the files they write in the source are yours; set for you at bake time.\n"
+        f"DEV_UID={os.getuid()}\nDEV_GID={os.getgid()}\n"
+    )
+
+
 def write_env_file(project: Path) -> None:
     """Write .env (ignored by git and Docker) from .env.example with new secrets."""
     example = (project / ".env.example").read_text(encoding="utf-8")
     env_file = project / ".env"
-    env_file.write_text(env_file_text(example), encoding="utf-8")
+    env_file.write_text(env_file_text(example) + developer_ids(), encoding="utf-8")
     env_file.chmod(0o600)
 
 

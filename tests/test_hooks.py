@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import os
 import stat
 import subprocess
 from pathlib import Path
@@ -264,6 +265,7 @@ def test_write_env_file_is_private(post_gen: ModuleType, tmp_path: Path) -> None
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert env_file.read_text().startswith("DJANGO_SECRET_KEY=")
     assert len(env_file.read_text().strip()) > len("DJANGO_SECRET_KEY=") + 50
+    assert f"\nDEV_UID={os.getuid()}\nDEV_GID={os.getgid()}\n" in env_file.read_text()
 
 
 def test_next_steps_name_the_project(post_gen: ModuleType) -> None:
