@@ -131,6 +131,21 @@ def check_github_workflow(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def zizmor(workflows: Path) -> subprocess.CompletedProcess[str]:
+    """Audit a folder of GitHub Actions workflows with zizmor, offline, per .github/zizmor.yml."""
+    return subprocess.run(
+        [
+            str(tasks.bin_path(tasks.TOOLS_VENV, "zizmor")),
+            "--offline",
+            "--no-progress",
+            str(workflows),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="session")
 def tools_venv() -> Path:
     """The template's own tool environment (Poetry, ruff), created by tasks.py."""

@@ -25,6 +25,7 @@ from tests.conftest import (
     check_github_workflow,
     combination_params,
     tasks,
+    zizmor,
 )
 
 DRIVERS = {"postgresql": "psycopg[binary]", "mysql": "mysqlclient", "sqlite": None}
@@ -205,6 +206,19 @@ def test_bake_workflow_is_a_valid_github_workflow(
     for workflow in workflows:
         result = check_github_workflow(workflow)
         assert result.returncode == 0, f"{workflow.name}: {result.stdout}{result.stderr}"
+
+
+def test_bake_workflows_pass_zizmor_with_least_privilege(
+    baked: tuple[Combination, Path], tools_venv: Path
+) -> None:
+    """zizmor finds nothing in the workflows: least-privilege permissions, no persisted
+    credentials; its one exemption (actions pinned to version tags) is in .github/zizmor.yml."""
+    _, project = baked
+
+    result = zizmor(project / ".github" / "workflows")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout + result.stderr
 
 
 LICENSE_FIRST_LINES = {

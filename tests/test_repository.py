@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, check_github_workflow, tasks
+from tests.conftest import ROOT, check_github_workflow, tasks, zizmor
 
 # Everything but the template folder, which is Jinja (its bakes are linted instead).
 PYTHON_PATHS = ["hooks", "tests", "benchmarks", "tasks.py", "local_extensions.py"]
@@ -32,6 +32,14 @@ def test_repository_code_passes_ruff(tools_venv: Path, command: list[str]) -> No
 def test_template_ci_workflow_is_valid(tools_venv: Path) -> None:
     """.github/workflows/ci.yml passes check-jsonschema's GitHub workflow schema."""
     result = check_github_workflow(ROOT / ".github" / "workflows" / "ci.yml")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_template_ci_workflow_passes_zizmor(tools_venv: Path) -> None:
+    """zizmor finds nothing in the template's own workflow (read-only token, no persisted
+    credentials; actions pinned to version tags, as .github/zizmor.yml says)."""
+    result = zizmor(ROOT / ".github" / "workflows")
 
     assert result.returncode == 0, result.stdout + result.stderr
 
