@@ -16,6 +16,14 @@ def test_live_answers_without_the_database(client: Client) -> None:
     assert response.json() == {"status": "ok"}
 
 
+def test_probes_over_plain_http_are_not_redirected(client: Client, settings: Any) -> None:
+    """With production's HTTPS redirect on, probes over http still answer; other paths redirect."""
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get("/health/live").status_code == status.HTTP_200_OK
+    assert client.get("/api/").status_code == status.HTTP_301_MOVED_PERMANENTLY
+
+
 @pytest.mark.django_db
 def test_ready_answers_when_the_database_does(client: Client) -> None:
     """Readiness runs a query and reports the database ok."""

@@ -107,6 +107,21 @@ def test_production_is_not_debug(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings["ALLOWED_HOSTS"] == ["example.com"]
 
 
+def test_production_asks_for_hsts_preload_only_when_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HSTS preload is off by default (hard to undo) and on with DJANGO_SECURE_HSTS_PRELOAD."""
+    required = {
+        "DJANGO_SECRET_KEY": "k" * 60,
+        "DJANGO_ALLOWED_HOSTS": "example.com",
+        "REDIS_URL": "redis://cache:6379/0",
+    }
+
+    assert run_production_settings(monkeypatch, **required)["SECURE_HSTS_PRELOAD"] is False
+    asked = run_production_settings(monkeypatch, **required, DJANGO_SECURE_HSTS_PRELOAD="true")
+    assert asked["SECURE_HSTS_PRELOAD"] is True
+
+
 def test_production_settings_pass_the_deploy_checks() -> None:
     """`manage.py check --deploy` finds nothing to warn about in production's defaults."""
     env = {
