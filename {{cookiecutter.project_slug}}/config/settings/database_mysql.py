@@ -1,4 +1,4 @@
-"""Database settings for MySQL 8.4 and MariaDB 10.6+ through mysqlclient, read from DATABASE_URL.
+"""Database settings for MySQL (MariaDB, tested, or MySQL 8.4), read from DATABASE_URL.
 
 Without DATABASE_URL, local development falls back to a SQLite file so the
 project runs with no server; production and Docker always set it.
