@@ -235,6 +235,20 @@ def override_text(
                 "--character-set-server=utf8mb4",
                 "--collation-server=utf8mb4_unicode_ci",
             ],
+            # The sandbox's stand-in healthcheck.sh ignores --connect and pings
+            # the socket, which its first-run set-up server (no networking)
+            # answers too: ask the real server on its TCP port instead.
+            "healthcheck": {
+                "test": [
+                    "CMD",
+                    "mariadb-admin",
+                    "--protocol=tcp",
+                    "--host=127.0.0.1",
+                    f"--port={db_port}",
+                    "ping",
+                    "--silent",
+                ]
+            },
         }
     else:
         url = "sqlite:////data/db.sqlite3"
@@ -268,9 +282,15 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path, docker_engine: None) -
 
 
 def http(
-    method: str, url: str, data: dict[str, str] | None = None, authorization: str = ""
+    method: str,
+    url: str,
+    data: dict[str, str] | None = None,
+    authorization: str = "",
+    request_id: str = "",
 ) -> tuple[int, Any]:
     request = urllib.request.Request(url, method=method)
+    if request_id:
+        request.add_header("X-Request-ID", request_id)
     body = None
     if data is not None:
         body = json.dumps(data).encode()
@@ -712,7 +732,7 @@ def containers(stack: dict[str, Any], service: str) -> list[dict[str, Any]]:
 
 
 def replicas_that_logged(stack: dict[str, Any], marker: str) -> set[str]:
-    """The web containers whose access log has a request carrying ``marker``."""
+    """The web containers whose log has a line carrying ``marker`` (e.g. in a request id)."""
     logs = run([*stack["compose"], "logs", "--no-color", "web"], cwd=stack["project"]).stdout
     return {line.split("|", 1)[0].strip() for line in logs.splitlines() if marker in line}
 
@@ -744,10 +764,14 @@ def test_replicas_behind_the_proxy(replicas: dict[str, Any]) -> None:
 
     # A token issued through one replica works on every one.
     authorization = superuser_token(stack)
-    marker = uuid.uuid4().hex
+    # Each write carries a request id starting with the marker, which the
+    # replica that serves it logs on its access line.
+    marker = uuid.uuid4().hex[:24]
     for n in range(30):
         book = {"title": f"Book {n} {marker}", "author": "A. Uthor", "isbn": isbn13(n)}
-        status, body = http("POST", f"{base}/api/v1/books/?m={marker}", book, authorization)
+        status, body = http(
+            "POST", f"{base}/api/v1/books/", book, authorization, request_id=f"{marker}{n:08x}"
+        )
         assert status == 201, body
     served = replicas_that_logged(stack, marker)
     assert len(served) == REPLICAS, served
