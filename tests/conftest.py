@@ -116,34 +116,24 @@ def make(
     return result
 
 
-def check_github_workflow(path: Path) -> subprocess.CompletedProcess[str]:
-    """Validate a GitHub Actions workflow with check-jsonschema's vendored schema."""
+def run_tool(name: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run one of the template's tools from .venv; its result, unchecked."""
     return subprocess.run(
-        [
-            str(tasks.bin_path(tasks.TOOLS_VENV, "check-jsonschema")),
-            "--builtin-schema",
-            "vendor.github-workflows",
-            str(path),
-        ],
+        [str(tasks.bin_path(tasks.TOOLS_VENV, name)), *map(str, args)],
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def check_github_workflow(path: Path) -> subprocess.CompletedProcess[str]:
+    """Validate a GitHub Actions workflow with check-jsonschema's vendored schema."""
+    return run_tool("check-jsonschema", "--builtin-schema", "vendor.github-workflows", path)
 
 
 def zizmor(workflows: Path) -> subprocess.CompletedProcess[str]:
     """Audit a folder of GitHub Actions workflows with zizmor, offline, per .github/zizmor.yml."""
-    return subprocess.run(
-        [
-            str(tasks.bin_path(tasks.TOOLS_VENV, "zizmor")),
-            "--offline",
-            "--no-progress",
-            str(workflows),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_tool("zizmor", "--offline", "--no-progress", workflows)
 
 
 @pytest.fixture(scope="session")
