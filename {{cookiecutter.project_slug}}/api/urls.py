@@ -2,10 +2,12 @@
 
 from django.urls import path
 {%- if cookiecutter.api_auth == "token" %}
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
 {%- endif %}
 from rest_framework.routers import DefaultRouter
-{%- if cookiecutter.api_auth == "jwt" %}
+{%- if cookiecutter.api_auth == "token" %}
+from rest_framework.settings import api_settings
+{%- else %}
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 {%- endif %}
 
@@ -18,7 +20,12 @@ router.register("books", BookViewSet, basename="book")
 
 urlpatterns = [
 {%- if cookiecutter.api_auth == "token" %}
-    path("auth/token/", obtain_auth_token, name="token"),
+    # The project's parsers (JSON nesting bounded), not the view's own list.
+    path(
+        "auth/token/",
+        ObtainAuthToken.as_view(parser_classes=api_settings.DEFAULT_PARSER_CLASSES),
+        name="token",
+    ),
 {%- else %}
     path("auth/token/", TokenObtainPairView.as_view(), name="token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),

@@ -10,6 +10,7 @@ from rest_framework import status
 from rest_framework.test import APIClient
 
 from config import errors
+from config.parsers import MAX_DEPTH, nesting_depth
 from config.throttling import AnonRateThrottle
 
 LIST_URL = reverse("api:book-list")
@@ -97,6 +98,36 @@ def test_method_not_allowed_is_json_405(auth_client: APIClient) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db
+@pytest.mark.parametrize("authenticated", [False, True], ids=["token-endpoint", "book-list"])
+def test_deeply_nested_json_is_a_400_not_a_500(
+    api_client: APIClient, auth_client: APIClient, authenticated: bool
+) -> None:
+    """JSON nested far too deep (100,000 levels, 200 KB) is a parse error, anonymously too."""
+    url, client = (LIST_URL, auth_client) if authenticated else (reverse("api:token"), api_client)
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = client.post(url, body, content_type="application/json")
+
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert response.data["code"] == "parse_error"
+    assert f"nested more than {MAX_DEPTH} levels deep" in response.data["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "depth"),
+    [
+        (b"{}", 1),
+        (b'{"title": "x", "tags": [1, {"a": [2]}]}', 4),
+        (b'{"title": "[[[[{", "author": "\\" }', 1),
+        (b'["say \\"[[\\"", []]', 2),
+    ],
+)
+def test_nesting_depth_skips_brackets_inside_strings(body: bytes, depth: int) -> None:
+    """Only brackets outside strings (escaped quotes included) count towards the depth."""
+    assert nesting_depth(body) == depth
+
+
 def test_unsupported_media_type_is_json_415(auth_client: APIClient) -> None:
     """A body in a format the API does not parse is a 415 in the shared shape."""
     response = auth_client.post(LIST_URL, "<book/>", content_type="application/xml")
