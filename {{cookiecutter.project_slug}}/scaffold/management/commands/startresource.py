@@ -84,9 +84,9 @@ class Resource:
             "Model": self.model,
             "Singular": singular.capitalize(),
             "singular": singular,
+            # The router's basename (``book_loan``): route names and test names.
             "singular_id": self.basename,
             "plural": self.app.replace("_", " "),
-            "basename": self.basename,
             "api_base": self.api_base,
             "api_module": self.api_module,
             "name_index": index_name(self.app, "name_order"),
