@@ -35,6 +35,7 @@ WORKFLOW: Final = Path(".github", "workflows", "ci.yml")
 DATABASE_MODULES: Final[tuple[Path, ...]] = (
     Path("config", "settings", "database"),
     Path("config", "count_estimate"),
+    Path("config", "database_errors"),
     Path("tests", "test_query_plans"),
 )
 # Kubernetes manifests: pods cannot share a SQLite file, so SQLite has none.
@@ -199,8 +200,13 @@ def write_env_file(project: Path) -> None:
     env_file.chmod(0o600)
 
 
-def next_steps(slug: str, linked: bool) -> str:
+def next_steps(slug: str, linked: bool, database: str) -> str:
     """The commands a new user runs next, for the message printed after baking."""
+    start_database = (
+        ()
+        if database == "sqlite"
+        else ("  make db    # the database, in Docker: .env names it for runserver and pytest",)
+    )
     template_updates = (
         "Template updates: make template-check, make template-update (see README.md)."
         if linked
@@ -213,6 +219,7 @@ def next_steps(slug: str, linked: bool) -> str:
             f"Baked {slug}/. Next steps (Python 3.12+ and Poetry 2):",
             f"  cd {slug}",
             "  poetry install",
+            *start_database,
             "  poetry run python manage.py migrate",
             "  poetry run python manage.py load_sample_books",
             "  poetry run python manage.py runserver",
@@ -236,7 +243,7 @@ def main() -> int:
     apply_app_layout(project, APP_LAYOUT)
     write_env_file(project)
     linked = write_cruft_file(project, CONTEXT)
-    print(next_steps(PROJECT_SLUG, linked))
+    print(next_steps(PROJECT_SLUG, linked, DATABASE))
     return 0
 
 

@@ -216,3 +216,63 @@ def test_baked_production_settings_pass_deploy_checks(baked: Baked) -> None:
         REDIS_URL="redis://cache:6379/0",
     )
     assert "System check identified no issues" in result.stdout
+
+
+SERVER_VARIANTS = tuple(combo for combo in VARIANTS if combo.database != "sqlite")
+
+
+@pytest.mark.parametrize(
+    "combo",
+    [
+        pytest.param(combo, id=combo.id)
+        for combo in SERVER_VARIANTS
+        if combo.app_layout == "split" and combo.api_auth == "token"
+    ],
+)
+def test_server_variant_never_falls_back_to_sqlite(
+    combo: Combination, tmp_path: Path, tools_venv: Path
+) -> None:
+    """Without its server, a fresh bake's pytest and runserver stop at once in one line naming
+    `make db`; without DATABASE_URL they refuse to start instead of using a SQLite file."""
+    project = bake(tmp_path, **combo.context)
+    python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
+    env = {**baked_env(), "DB_PORT": "1"}  # the baked .env's URL, on a port nobody serves
+
+    def run(*args: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(python), *args],
+            cwd=project,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+
+    tests = run("-m", "pytest", "-p", "no:cacheprovider", environment=env)
+    server = run("manage.py", "runserver", "127.0.0.1:1", environment=env)
+
+    problem = "Cannot connect to the database app at 127.0.0.1:1 ("
+    assert tests.returncode == pytest.ExitCode.USAGE_ERROR, tests.stdout[-2000:]
+    assert problem in tests.stdout, tests.stdout[-2000:]
+    assert "Start it with `make db`" in tests.stdout
+    assert "passed" not in tests.stdout
+    assert server.returncode == 1, server.stderr
+    assert server.stderr.strip().startswith("CommandError: "), server.stderr
+    assert len(server.stderr.strip().splitlines()) == 1, server.stderr
+    assert problem in server.stderr
+    assert not (project / "db.sqlite3").exists()
+
+    env_file = project / ".env"
+    env_file.write_text(
+        "".join(
+            line
+            for line in env_file.read_text().splitlines(keepends=True)
+            if not line.startswith("DATABASE_URL=")
+        )
+    )
+    unset = run("manage.py", "check", environment=env)
+    assert unset.returncode == 1
+    assert "ImproperlyConfigured: DATABASE_URL is not set." in unset.stderr
+    assert "`make db`" in unset.stderr
+    assert not (project / "db.sqlite3").exists()

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -32,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CI, Combination, bake, record_stat, tasks
+from tests.conftest import IN_CI, Combination, bake, make, record_stat, tasks
 from tests.test_scaling import start_of_a_window
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -629,6 +630,57 @@ def test_make_up_logs_down_drive_the_stack(tmp_path: Path, docker_engine: None) 
         assert ps.stdout.strip() == ""
     finally:
         compose_down(compose.split(), project)
+
+
+WHICH_DATABASE = (
+    "from django.db import connection; s = connection.settings_dict; "
+    "print(connection.vendor, s['HOST'], s['PORT'], s['NAME'])"
+)
+
+
+def test_make_db_gives_development_and_the_suite_the_compose_database(
+    tmp_path: Path, docker_engine: None, tools_venv: Path
+) -> None:
+    """`make db` starts the database that a fresh bake's .env names; with nothing else set,
+    `make migrate test` and the Django shell then run on it, not on a SQLite file."""
+    combo = Combination("postgresql", "split")
+    project = bake(tmp_path, **combo.context)
+    python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
+    # As a user whose port 15432 is taken would: change DB_PORT in .env.
+    db_port = PG_PORT_BASE + 50
+    env_file = project / ".env"
+    env_file.write_text(env_file.read_text().replace("\nDB_PORT=15432\n", f"\nDB_PORT={db_port}\n"))
+    override = tmp_path / "test-override.yml"
+    db = {"network_mode": "host", "environment": {"PGPORT": str(db_port)}}
+    override.write_text(json.dumps({"services": {"db": db}}))
+    name = f"ddd-makedb-{uuid.uuid4().hex[:6]}"
+    compose = compose_command(name, "compose.override.yml", override)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "PYTHONPATH", "VIRTUAL_ENV"}
+    }
+    try:
+        make(project, python, "db", env=env, COMPOSE=" ".join(compose))
+        result = make(project, python, "migrate", "test", env=env)
+        shell = subprocess.run(
+            [str(python), "manage.py", "shell", "-c", WHICH_DATABASE],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        compose_down(compose, project)
+
+    summary = result.stdout.strip().splitlines()[-1]
+    assert " passed" in summary
+    assert "failed" not in summary
+    assert "skipped" not in summary
+    # The last line: Django's shell first says how many objects it imported.
+    assert shell.stdout.splitlines()[-1].split() == ["postgresql", "127.0.0.1", str(db_port), "app"]
+    assert not (project / "db.sqlite3").exists()
 
 
 # Several web replicas behind nginx (compose.replicas.yml), on a real engine.

@@ -154,7 +154,12 @@ def test_new_secret_is_long_and_fresh(post_gen: ModuleType) -> None:
 
 
 # Modules the post-generation hook keeps one version of, per database.
-DATABASE_MODULES = ("config/settings/database", "config/count_estimate", "tests/test_query_plans")
+DATABASE_MODULES = (
+    "config/settings/database",
+    "config/count_estimate",
+    "config/database_errors",
+    "tests/test_query_plans",
+)
 
 
 def make_tree(root: Path) -> None:
@@ -270,12 +275,26 @@ def test_write_env_file_is_private(post_gen: ModuleType, tmp_path: Path) -> None
 
 def test_next_steps_name_the_project(post_gen: ModuleType) -> None:
     """The printed steps start from the project folder and end at the URLs."""
-    steps = post_gen.next_steps("shelf", linked=True)
+    steps = post_gen.next_steps("shelf", linked=True, database="sqlite")
 
     assert "cd shelf" in steps
     assert "http://127.0.0.1:8000/api/v1/books/" in steps
     assert "make template-check" in steps
-    assert "cruft link" in post_gen.next_steps("shelf", linked=False)
+    assert "cruft link" in post_gen.next_steps("shelf", linked=False, database="sqlite")
+
+
+@pytest.mark.parametrize("database", ["postgresql", "mysql"])
+def test_next_steps_start_a_server_database_before_migrating(
+    post_gen: ModuleType, database: str
+) -> None:
+    """Server variants develop on their own server: `make db` comes before migrate."""
+    steps = post_gen.next_steps("shelf", linked=True, database=database).splitlines()
+    sqlite_steps = post_gen.next_steps("shelf", linked=True, database="sqlite")
+
+    make_db = next(i for i, line in enumerate(steps) if line.strip().startswith("make db"))
+    migrate = next(i for i, line in enumerate(steps) if "manage.py migrate" in line)
+    assert make_db < migrate
+    assert "make db" not in sqlite_steps
 
 
 def git_repo(path: Path, *, origin: str | None = None) -> str:

@@ -17,7 +17,7 @@ def parse_database_url(url: str, *, schemes: tuple[str, ...], example: str) -> d
     if scheme not in schemes:
         raise ImproperlyConfigured(
             f"DATABASE_URL has the scheme {scheme!r}, which this project does not support. "
-            f"Use {example}, or unset DATABASE_URL to use the local SQLite file."
+            f"Use {example}."
         )
     return dict(dj_database_url.parse(url))
 

@@ -20,6 +20,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+from config.database_errors import is_unavailable
+
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
@@ -28,7 +30,7 @@ DATABASE_RETRY_AFTER = 5
 
 
 class DatabaseUnavailable(exceptions.APIException):
-    """The database could not be reached or failed: a 503 the client may retry."""
+    """The database could not be reached: a 503 the client may retry."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "database_unavailable"
@@ -63,9 +65,14 @@ def flatten(detail: Any) -> list[Any]:
 
 
 def as_api_exception(exc: Exception) -> Exception:
-    """Django's 404 and 403, and a failing database, as API exceptions."""
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        logger.warning("The database failed during a request: %s", exc, exc_info=exc)
+    """Django's 404 and 403, and an unreachable database, as API exceptions.
+
+    Only a refused, lost or closed connection is a 503: any other database
+    error ("no such table" after a forgotten migration) is a bug, left to
+    Django's logged 500 rather than disguised as an outage to retry.
+    """
+    if isinstance(exc, (OperationalError, InterfaceError)) and is_unavailable(exc):
+        logger.warning("The database is unavailable: %s", exc, exc_info=exc)
         return DatabaseUnavailable()
     if isinstance(exc, Http404):
         return exceptions.NotFound()

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from config.database_errors import UNREACHABLE_HINT
+
 logger = logging.getLogger(__name__)
 
 LIVE_PATH = "/health/live"
@@ -33,6 +35,27 @@ def database_is_ready() -> bool:
         connection.close()
         return False
     return True
+
+
+def database_problem() -> str | None:
+    """Why the database cannot be reached, in one line naming the fix; None when it answers.
+
+    runserver and the test suite call it first, so that a stopped database
+    server is one clear line rather than a traceback (or a test per error).
+    """
+    try:
+        connection.ensure_connection()
+    except DatabaseError as error:
+        settings = connection.settings_dict
+        where = ":".join(str(part) for part in (settings["HOST"], settings["PORT"]) if part)
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return (
+            f"Cannot connect to the database {settings['NAME']!s}"
+            f"{f' at {where}' if where else ''} ({reason}). {UNREACHABLE_HINT}"
+        )
+    finally:
+        connection.close()
+    return None
 
 
 class HealthCheckMiddleware:

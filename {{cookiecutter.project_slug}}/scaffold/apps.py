@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 
 class ScaffoldConfig(AppConfig):
-    """`python manage.py startresource`: no models, only the command and its templates."""
+    """Development commands, no models: startresource (and its templates), runserver."""
 
     name = "scaffold"
     verbose_name = "Scaffold"

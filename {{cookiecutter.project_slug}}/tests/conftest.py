@@ -1,10 +1,13 @@
-"""Fixtures shared by the tests: clients with and without credentials."""
+"""Fixtures shared by the tests: a database that answers, clients with and without credentials."""
 
 from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from pytest_django import DjangoDbBlocker
 {%- if cookiecutter.api_auth == "token" %}
 from rest_framework.authtoken.models import Token
 {%- endif %}
@@ -13,7 +16,34 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 {%- endif %}
 
+from config.health import database_problem
 from tests.factories import UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_reachable(django_db_blocker: DjangoDbBlocker) -> None:
+    """Stop at once, in one line naming the fix, when the database cannot be reached."""
+    with django_db_blocker.unblock():
+        problem = database_problem()
+    if problem is not None:
+        pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+@pytest.fixture
+def unreachable_database() -> BaseDatabaseWrapper:
+    """A connection like the project's to a database that cannot be reached.
+
+    Nothing listens on port 1, and a file database cannot be opened in a
+    folder that does not exist; connecting raises the driver's real error.
+    """
+    default = connections[DEFAULT_DB_ALIAS]
+    settings = {
+        **default.settings_dict,
+        "HOST": "127.0.0.1",
+        "PORT": "1",
+        "NAME": "/no-such-folder/db",
+    }
+    return type(default)(settings, alias="unreachable")
 
 
 @pytest.fixture(autouse=True)

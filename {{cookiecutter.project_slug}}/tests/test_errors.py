@@ -3,7 +3,8 @@
 from typing import Any
 
 import pytest
-from django.db import OperationalError
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from django.urls import resolve, reverse
 from rest_framework import status
@@ -66,18 +67,44 @@ def test_server_error_under_api_is_json_500(
 
 
 @pytest.mark.django_db
-def test_database_failure_is_json_503_with_retry_after(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_unreachable_database_is_json_503_with_retry_after(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    unreachable_database: BaseDatabaseWrapper,
 ) -> None:
-    """A database that fails mid-request answers 503 with Retry-After, not a 500."""
-    make_the_list_raise(monkeypatch, OperationalError("could not connect to server"))
+    """A database that refuses the connection answers 503 with Retry-After, not a 500."""
+    view_class: Any = resolve(LIST_URL).func.cls  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        view_class, "list", lambda *args, **kwargs: unreachable_database.ensure_connection()
+    )
 
     response = Client().get(LIST_URL)
 
     assert response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
     assert response.json()["code"] == "database_unavailable"
     assert response["Retry-After"] == "5"
-    assert "could not connect to server" in caplog.text
+    assert "The database is unavailable" in caplog.text
+
+
+@pytest.mark.django_db
+def test_database_error_that_is_a_bug_is_json_500_not_503(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A query the database rejects (a forgotten migration, say) is a logged 500, not an outage."""
+
+    def query_a_missing_column(*args: Any, **kwargs: Any) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT no_such_column FROM books_book")
+
+    view_class: Any = resolve(LIST_URL).func.cls  # type: ignore[attr-defined]
+    monkeypatch.setattr(view_class, "list", query_a_missing_column)
+
+    response = Client(raise_request_exception=False).get(LIST_URL)
+
+    assert response.status_code == status.HTTP_500_INTERNAL_SERVER_ERROR
+    assert response.json()["code"] == "server_error"
+    assert "Retry-After" not in response
+    assert "no_such_column" in caplog.text
 
 
 def test_website_server_error_stays_html(rf: Any) -> None:

@@ -4,8 +4,13 @@ from typing import Any
 
 import pytest
 from django.db import OperationalError, connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
+from pytest_django import DjangoDbBlocker
 from rest_framework import status
+
+from config import health
+from config.database_errors import UNREACHABLE_HINT
 
 
 def test_live_answers_without_the_database(client: Client) -> None:
@@ -56,3 +61,21 @@ def test_other_paths_still_check_the_host(client: Client) -> None:
     response = client.get("/api/v1/books/", HTTP_HOST="evil.example")
 
     assert response.status_code == status.HTTP_400_BAD_REQUEST
+
+
+def test_unreachable_database_is_one_line_naming_the_fix(
+    monkeypatch: pytest.MonkeyPatch,
+    unreachable_database: BaseDatabaseWrapper,
+    django_db_blocker: DjangoDbBlocker,
+) -> None:
+    """runserver and the test session stop with this line: the database, the reason, the fix."""
+    monkeypatch.setattr(health, "connection", unreachable_database)
+
+    with django_db_blocker.unblock():
+        problem = health.database_problem()
+
+    assert problem is not None
+    name = unreachable_database.settings_dict["NAME"]
+    assert problem.startswith(f"Cannot connect to the database {name}")
+    assert problem.endswith(UNREACHABLE_HINT)
+    assert "\n" not in problem

@@ -44,6 +44,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 # https://docs.djangoproject.com/en/6.1/ref/applications/
 
 INSTALLED_APPS = [
+    # Development commands: startresource (`make app`), and a runserver that
+    # checks the database first, so it comes before staticfiles' runserver.
+    "scaffold.apps.ScaffoldConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -64,8 +67,7 @@ INSTALLED_APPS = [
 {%- if cookiecutter.app_layout == "split" %}
     "api.apps.ApiConfig",
 {%- endif %}
-    # `make app name=...` (python manage.py startresource); adds new apps below.
-    "scaffold.apps.ScaffoldConfig",
+    # `make app name=...` (python manage.py startresource) adds new apps below.
 ]
 
 MIDDLEWARE = [
@@ -106,11 +108,7 @@ TEMPLATES = [
 # Database
 # https://docs.djangoproject.com/en/6.1/ref/settings/#databases
 
-DATABASES = {
-    "default": database_settings(
-        env_str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-    ),
-}
+DATABASES = {"default": database_settings(env_str("DATABASE_URL", default=""))}
 
 
 # Cache: where the throttle counts live. Redis (or Valkey) at REDIS_URL is

@@ -1,11 +1,14 @@
 """Database settings for PostgreSQL through psycopg 3, read from DATABASE_URL.
 
-Without DATABASE_URL, local development falls back to a SQLite file so the
-project runs with no server; production and Docker always set it.
+Development and the tests use PostgreSQL too, so the suite proves what
+production runs: the baked .env points DATABASE_URL at the compose database
+that `make db` starts. A sqlite:// URL, set on purpose, still works.
 https://docs.djangoproject.com/en/6.1/ref/databases/#postgresql-notes
 """
 
 from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
 
 from config.database_url import SQLITE_ENGINE, parse_database_url, sqlite_settings
 from config.env import env_int
@@ -13,8 +16,16 @@ from config.env import env_int
 EXAMPLE_URL = "postgres://USER:PASSWORD@HOST:5432/NAME"
 
 
+MISSING_URL = (
+    "DATABASE_URL is not set. Copy its line from .env.example into .env and run "
+    f"`make db` to start the database it names, or set it to your own: {EXAMPLE_URL}"
+)
+
+
 def database_settings(url: str) -> dict[str, Any]:
-    """Build the default DATABASES entry from ``url``."""
+    """Build the default DATABASES entry from ``url``; refuse to start without one."""
+    if not url:
+        raise ImproperlyConfigured(MISSING_URL)
     config = parse_database_url(
         url, schemes=("postgres", "postgresql", "sqlite"), example=EXAMPLE_URL
     )

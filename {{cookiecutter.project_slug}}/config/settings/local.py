@@ -1,4 +1,4 @@
-"""Settings for development on a laptop: debug on, SQLite unless DATABASE_URL is set."""
+"""Settings for development on a laptop: debug on, the database that .env names."""
 
 from django.core.management.utils import get_random_secret_key
 
