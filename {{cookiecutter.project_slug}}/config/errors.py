@@ -10,6 +10,8 @@ problems that belong to no single field under ``non_field_errors``.
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -105,6 +107,43 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: JSON under /api/, Django's page elsewhere.
+
+    Django raises these while reading the request, in middleware or in a
+    view (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, more parameters than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS, a Host not in ALLOWED_HOSTS), and DRF's
+    exception handler leaves them to Django. A body over the limit is a 413,
+    the status meant for it, where Django says 400.
+    """
+    if not request.path.startswith(API_PREFIX):
+        return defaults.bad_request(request, exception)
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code, detail = "bad_request", "Bad request."
+    if isinstance(exception, RequestDataTooBig):
+        status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        code = "request_too_large"
+        detail = f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+    elif isinstance(exception, TooManyFieldsSent):
+        code = "too_many_fields"
+        detail = f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} parameters."
+    elif isinstance(exception, DisallowedHost):
+        code = "disallowed_host"
+        detail = "The Host header names a host this server does not serve."
+    return JsonResponse(error_body(status_code, code, detail), status=status_code)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler403: JSON under /api/, Django's page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        forbidden = exceptions.PermissionDenied()
+        return JsonResponse(
+            error_body(status.HTTP_403_FORBIDDEN, forbidden.default_code, str(forbidden.detail)),
+            status=status.HTTP_403_FORBIDDEN,
+        )
+    return defaults.permission_denied(request, exception)
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler404: JSON under /api/, Django's page elsewhere."""
     if request.path.startswith(API_PREFIX):
@@ -134,7 +173,8 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="A stable, machine-readable code: invalid, not_authenticated, "
         "authentication_failed, permission_denied, not_found, method_not_allowed, "
-        "parse_error, unsupported_media_type, not_acceptable, throttled, server_error."
+        "parse_error, unsupported_media_type, not_acceptable, throttled, server_error, "
+        "request_too_large, too_many_fields, disallowed_host, bad_request."
     )
     detail = serializers.CharField(help_text="A message for people.")
     # Named like Serializer.errors, but the serializer metaclass moves declared

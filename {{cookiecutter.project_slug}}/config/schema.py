@@ -21,6 +21,9 @@ INPUT_ERRORS = {
     "400": "Invalid input: see `errors` for the messages per field.",
     "415": "The request body's Content-Type is not one the operation accepts.",
 }
+BODY_ERRORS = {
+    "413": "The request body is larger than the server accepts.",
+}
 
 
 class ApiAutoSchema(AutoSchema):
@@ -31,6 +34,8 @@ class ApiAutoSchema(AutoSchema):
         errors = dict(COMMON_ERRORS)
         if self.method in {"POST", "PUT", "PATCH"} or self._is_list_view():
             errors.update(INPUT_ERRORS)
+        if self.method in {"POST", "PUT", "PATCH"}:
+            errors.update(BODY_ERRORS)
         for code, description in sorted(errors.items()):
             responses.setdefault(
                 code,

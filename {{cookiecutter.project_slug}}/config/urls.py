@@ -25,5 +25,7 @@ urlpatterns = [
 ]
 
 # Errors under /api/ are JSON of the shared shape; elsewhere Django's pages.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
 handler404 = "config.errors.not_found"
 handler500 = "config.errors.server_error"

@@ -57,7 +57,7 @@ def test_schema_documents_pagination_and_filters(schema: dict[str, Any]) -> None
 def test_schema_documents_error_responses(schema: dict[str, Any]) -> None:
     """Errors are documented with the shared Error shape."""
     responses = schema["paths"]["/api/v1/books/"]["post"]["responses"]
-    for code in ("400", "401", "403", "429"):
+    for code in ("400", "401", "403", "413", "429"):
         ref = responses[code]["content"]["application/json"]["schema"]["$ref"]
         assert ref == "#/components/schemas/Error"
     assert set(schema["components"]["schemas"]["Error"]["required"]) == {
