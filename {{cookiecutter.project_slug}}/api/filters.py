@@ -50,8 +50,11 @@ class BookFilter(django_filters.FilterSet):
     author = django_filters.CharFilter(
         lookup_expr="icontains", help_text="Part of the author's name, in any case."
     )
+    # The model field converts the value to the stored ISBN-13, so either
+    # form of a book's ISBN finds it.
     isbn = django_filters.CharFilter(
-        help_text="An exact ISBN-10 or ISBN-13; hyphens and spaces are ignored."
+        help_text="An exact ISBN, as ISBN-10 or ISBN-13 (either finds the book); "
+        "hyphens and spaces are ignored."
     )
     created = UtcIsoDateTimeFromToRangeFilter(
         help_text="Added on or after `created_after` and on or before `created_before` "

@@ -5,18 +5,19 @@ from typing import Any
 from django.db import models
 from django.db.models.functions import Lower
 
-from books.isbn import normalize_isbn, validate_isbn
+from books.isbn import canonical_isbn, validate_isbn
 
 
 class IsbnField(models.CharField):
-    """A CharField that stores an ISBN without hyphens or spaces.
+    """A CharField that stores an ISBN in one canonical form: ISBN-13 digits.
 
-    Normalising in ``to_python`` and ``get_prep_value`` means forms, the ORM
-    and lookups (``Book.objects.get(isbn="978-0-...")``) all see one spelling,
-    so the unique constraint catches a duplicate however it was typed.
+    Converting in ``to_python``, ``pre_save`` and ``get_prep_value`` means
+    forms, the ORM and lookups (``Book.objects.get(isbn="0-306-...")``) all
+    see one spelling, so the unique constraint catches a duplicate however it
+    was typed, as an ISBN-10 or an ISBN-13, with or without hyphens.
     """
 
-    description = "ISBN-10 or ISBN-13, stored without separators"
+    description = "ISBN-10 or ISBN-13, stored as ISBN-13 digits"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 13)
@@ -32,11 +33,17 @@ class IsbnField(models.CharField):
 
     def to_python(self, value: Any) -> Any:
         value = super().to_python(value)
-        return normalize_isbn(value) if isinstance(value, str) else value
+        return canonical_isbn(value) if isinstance(value, str) else value
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        # The saved instance then holds what its row holds, not what was typed.
+        value = self.to_python(super().pre_save(model_instance, add))
+        setattr(model_instance, self.attname, value)
+        return value
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
-        return normalize_isbn(value) if isinstance(value, str) else value
+        return canonical_isbn(value) if isinstance(value, str) else value
 
     def formfield(self, **kwargs: Any) -> Any:
         # Room for the hyphens people type; the stored value is at most 13.
@@ -49,7 +56,10 @@ class Book(models.Model):
     title = models.CharField(max_length=250)
     subtitle = models.CharField(max_length=250, blank=True)
     author = models.CharField(max_length=250)
-    isbn = IsbnField("ISBN", help_text="ISBN-10 or ISBN-13; hyphens and spaces are ignored.")
+    isbn = IsbnField(
+        "ISBN",
+        help_text="ISBN-10 or ISBN-13; hyphens and spaces are ignored. Stored as ISBN-13.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     # Lowercased copies the database keeps in step, so that case-insensitive

@@ -159,6 +159,34 @@ def test_create_book_rejects_duplicate_isbn(auth_client: APIClient) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("0-306-40615-2", "978-0-306-40615-7"), ("9780306406157", "0 306 40615 2")],
+)
+def test_isbn10_and_isbn13_of_one_book_create_one_book(
+    auth_client: APIClient, first: str, second: str
+) -> None:
+    """An ISBN-10 and its ISBN-13 are one book: whichever comes second is a duplicate (400)."""
+    created = auth_client.post(LIST_URL, {**NEW_BOOK, "isbn": first})
+    duplicate = auth_client.post(LIST_URL, {**NEW_BOOK, "isbn": second})
+
+    assert created.status_code == status.HTTP_201_CREATED
+    assert duplicate.status_code == status.HTTP_400_BAD_REQUEST
+    assert duplicate.data["errors"] == {"isbn": ["A book with this ISBN already exists."]}
+    assert list(Book.objects.values_list("isbn", flat=True)) == ["9780306406157"]
+
+
+def test_book_posted_as_isbn10_reads_back_as_isbn13(auth_client: APIClient) -> None:
+    """The response, the stored row and a later read all give the ISBN-13 digits."""
+    created = auth_client.post(LIST_URL, {**NEW_BOOK, "isbn": "0-8044-2957-X"})
+
+    read = auth_client.get(detail_url(Book.objects.get(pk=created.data["id"])))
+
+    assert created.status_code == status.HTTP_201_CREATED
+    assert created.data["isbn"] == "9780804429573"
+    assert read.data["isbn"] == "9780804429573"
+
+
 def test_create_book_rejects_non_json_body(auth_client: APIClient) -> None:
     """A malformed JSON body is a 400 with a message, not a 500."""
     response = auth_client.post(LIST_URL, "{not json", content_type="application/json")

@@ -1,9 +1,9 @@
-"""ISBN normalisation and check digits."""
+"""ISBN normalisation, the canonical ISBN-13 form and check digits."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from books.isbn import normalize_isbn, validate_isbn
+from books.isbn import canonical_isbn, normalize_isbn, validate_isbn
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,30 @@ def test_validate_isbn_rejects_invalid_isbns(isbn: str, code: str) -> None:
     with pytest.raises(ValidationError) as excinfo:
         validate_isbn(isbn)
     assert excinfo.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("0-306-40615-2", "9780306406157"),
+        (" 0 306 40615 2 ", "9780306406157"),
+        ("978-0-306-40615-7", "9780306406157"),
+        ("0-8044-2957-x", "9780804429573"),
+        ("979-10-90636-07-1", "9791090636071"),
+    ],
+)
+def test_canonical_isbn_is_the_isbn13_digits(raw: str, canonical: str) -> None:
+    """An ISBN-10 becomes its ISBN-13 (978, its nine digits, a check digit); an ISBN-13 stays."""
+    assert canonical_isbn(raw) == canonical
+    validate_isbn(canonical)
+
+
+@pytest.mark.parametrize("raw", ["0-306-40615-3", "12345", "03064O6152", "²²²²²²²²²²"])
+def test_canonical_isbn_leaves_what_is_not_a_valid_isbn10_for_validation(raw: str) -> None:
+    """A wrong check digit or a stray character is only normalised, so validation rejects it.
+
+    "²" is a digit to str.isdigit() but not to int(): it must not raise.
+    """
+    assert canonical_isbn(raw) == normalize_isbn(raw)
+    with pytest.raises(ValidationError):
+        validate_isbn(canonical_isbn(raw))

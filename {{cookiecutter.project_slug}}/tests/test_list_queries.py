@@ -38,6 +38,16 @@ def test_filter_by_isbn_ignores_hyphens(api_client: APIClient) -> None:
     assert titles(api_client.get(LIST_URL, {"isbn": "978-0-306-40615-7"})) == ["Found"]
 
 
+@pytest.mark.parametrize("isbn", ["0-306-40615-2", "0306406152", "9780306406157"])
+def test_filter_by_isbn_finds_a_book_by_either_form(api_client: APIClient, isbn: str) -> None:
+    """?isbn= with the ISBN-10 finds the book stored as ISBN-13, and the ISBN-13 finds it too."""
+    book = BookFactory.create(title="Found", isbn="0-306-40615-2")
+    BookFactory.create(title="Other")
+
+    assert book.isbn == "9780306406157"
+    assert titles(api_client.get(LIST_URL, {"isbn": isbn})) == ["Found"]
+
+
 def test_filter_by_created_range(api_client: APIClient) -> None:
     """?created_after= and ?created_before= bound the date the book was added."""
     old, new = BookFactory.create(title="Old"), BookFactory.create(title="New")

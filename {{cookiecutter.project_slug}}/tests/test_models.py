@@ -1,4 +1,4 @@
-"""The Book model: normalised ISBNs, uniqueness, validation."""
+"""The Book model: ISBNs stored as ISBN-13 digits, uniqueness, validation."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -16,6 +16,47 @@ def test_book_stores_isbn_without_hyphens() -> None:
 
     assert Book.objects.get().isbn == "9780306406157"
     assert Book.objects.filter(isbn="978-0-306-40615-7").exists()
+
+
+def test_create_stores_an_isbn10_as_its_isbn13() -> None:
+    """The ORM stores the canonical form, so code that bypasses the API cannot add a second form.
+
+    The saved instance holds it too, and a lookup by either form finds the row.
+    """
+    book = Book.objects.create(title="T", author="A", isbn="0-306-40615-2")
+
+    assert book.isbn == "9780306406157"
+    assert Book.objects.values_list("isbn", flat=True).get() == "9780306406157"
+    assert Book.objects.get(isbn="0306406152") == book
+    assert Book.objects.get(isbn="978-0-306-40615-7") == book
+
+
+def test_full_clean_turns_an_isbn10_into_its_isbn13() -> None:
+    """Model validation (as the admin runs it) gives the canonical form before saving."""
+    book = Book(title="T", author="A", isbn="0-306-40615-2")
+
+    book.full_clean()
+
+    assert book.isbn == "9780306406157"
+
+
+def test_full_clean_rejects_the_isbn10_of_a_book_stored_as_isbn13() -> None:
+    """The two forms of one ISBN are one book: the second is a duplicate."""
+    BookFactory.create(isbn="9780306406157")
+    book = Book(title="T", author="A", isbn="0306406152")
+
+    with pytest.raises(ValidationError) as excinfo:
+        book.full_clean()
+
+    assert excinfo.value.messages == ["A book with this ISBN already exists."]
+
+
+def test_database_rejects_the_isbn13_of_a_book_saved_as_isbn10() -> None:
+    """Without validation, the unique constraint still sees one ISBN in both forms."""
+    Book.objects.create(title="T", author="A", isbn="0306406152")
+
+    with pytest.raises(IntegrityError):
+        Book.objects.create(title="T", author="A", isbn="9780306406157")
 
 
 def test_full_clean_normalizes_isbn() -> None:
