@@ -6,6 +6,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +88,44 @@ def require_server(name: str, host: str, port: int) -> None:
         if IN_CI:
             pytest.fail(f"{reason}; CI must run this test, so the server must be up")
         pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def served(
+    project: Path, python: Path | str, env: dict[str, str] | None = None, timeout: float = 30
+) -> Iterator[str]:
+    """Serve a migrated bake with runserver on a free port; yield its base URL once it answers."""
+    port = free_port()
+    log = project / "runserver.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [str(python), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=project,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/health/live", timeout=2).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"runserver did not answer at {base}:\n{log.read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def project_env(python: Path, base: dict[str, str] | None = None) -> dict[str, str]:

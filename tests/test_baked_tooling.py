@@ -10,7 +10,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from tests.conftest import (
     SUPPORTED,
     bake,
     combination_params,
+    free_port,
     make,
     project_env,
     tasks,
@@ -85,12 +85,6 @@ def test_make_install_migrate_seed_and_shell(installed: tuple[Path, Path]) -> No
         check=True,
     )
     assert "books: 5" in shell.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

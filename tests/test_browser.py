@@ -8,17 +8,14 @@ not installed; fails instead when the CI environment variable is set.
 """
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, bake, tasks
+from tests.conftest import IN_CI, bake, served, tasks
 
 pytestmark = pytest.mark.slow
 
@@ -44,38 +41,14 @@ def chromium() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def served_docs(tmp_path: Path, tools_venv: Path) -> Iterator[str]:
     """A fresh default bake (SQLite), migrated and served by runserver; yields its base URL."""
     project = bake(tmp_path / "bake", database="sqlite")
     python = str(tasks.bin_path(tasks.install_project(project, sys.executable), "python"))
     subprocess.run([python, "manage.py", "migrate", "--verbosity", "0"], cwd=project, check=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=project,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/health/live", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.3)
+    with served(project, python) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def chromium_run(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:

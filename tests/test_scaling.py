@@ -23,8 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import bake, record_stat, require_server, tasks
-from tests.test_browser import free_port
+from tests.conftest import bake, free_port, record_stat, require_server, tasks
 
 pytestmark = pytest.mark.slow
 

@@ -20,10 +20,14 @@ router.register("books", BookViewSet, basename="book")
 
 urlpatterns = [
 {%- if cookiecutter.api_auth == "token" %}
-    # The project's parsers (JSON nesting bounded), not the view's own list.
+    # The project's parsers (JSON only, nesting bounded), not the view's own
+    # list; no authentication, as simplejwt's views: a stale Authorization
+    # header cannot block getting a new token, and the schema asks for none.
     path(
         "auth/token/",
-        ObtainAuthToken.as_view(parser_classes=api_settings.DEFAULT_PARSER_CLASSES),
+        ObtainAuthToken.as_view(
+            parser_classes=api_settings.DEFAULT_PARSER_CLASSES, authentication_classes=[]
+        ),
         name="token",
     ),
 {%- else %}

@@ -27,6 +27,35 @@ from config.database_errors import is_unavailable
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+# Every `code` an error body can carry, with its meaning. The schema lists
+# them as an enum, so that clients generated from it know each one; a new
+# code is one more line here (tests fail on a code that is missing).
+ERROR_CODES: tuple[tuple[str, str], ...] = (
+    ("invalid", "Invalid input: `errors` holds the messages per field."),
+    ("parse_error", "The body is not valid JSON, or is nested too deeply."),
+    ("not_authenticated", "The operation needs credentials and none were sent."),
+    ("authentication_failed", "The credentials sent are invalid."),
+{%- if cookiecutter.api_auth == "jwt" %}
+    ("no_active_account", "No active account has the username and password sent."),
+    ("token_not_valid", "The token is invalid or expired, or a refresh token was used already."),
+    ("bad_authorization_header", "The Authorization header is not `Bearer <token>`."),
+    ("user_not_found", "The token's user no longer exists."),
+    ("user_inactive", "The token's user is inactive."),
+    ("password_changed", "The user's password changed after the token was issued."),
+{%- endif %}
+    ("permission_denied", "Signed in, but not allowed to do this."),
+    ("not_found", "No such object, page or endpoint."),
+    ("method_not_allowed", "The path does not take this method."),
+    ("not_acceptable", "The Accept header asks for a format the API does not produce."),
+    ("unsupported_media_type", "The body is not JSON (Content-Type: application/json)."),
+    ("throttled", "Too many requests: retry after the Retry-After header's seconds."),
+    ("request_too_large", "The body is larger than the server accepts (a 413)."),
+    ("too_many_fields", "The request has more parameters than the server accepts."),
+    ("disallowed_host", "The Host header names a host this server does not serve."),
+    ("bad_request", "The request is malformed in a way no other code describes."),
+    ("server_error", "An unexpected error; its traceback is in the server's log."),
+    ("database_unavailable", "The database is unavailable: retry after Retry-After's seconds."),
+)
 # Seconds a client should wait before retrying while the database is down.
 DATABASE_RETRY_AFTER = 5
 
@@ -170,11 +199,8 @@ class ErrorSerializer(serializers.Serializer):
     """The body of every error response (for the OpenAPI schema)."""
 
     status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
-    code = serializers.CharField(
-        help_text="A stable, machine-readable code: invalid, not_authenticated, "
-        "authentication_failed, permission_denied, not_found, method_not_allowed, "
-        "parse_error, unsupported_media_type, not_acceptable, throttled, server_error, "
-        "request_too_large, too_many_fields, disallowed_host, bad_request."
+    code = serializers.ChoiceField(
+        choices=ERROR_CODES, help_text="A stable, machine-readable code, one of these:"
     )
     detail = serializers.CharField(help_text="A message for people.")
     # Named like Serializer.errors, but the serializer metaclass moves declared

@@ -1,9 +1,8 @@
-"""The OpenAPI schema generator: DRF-spectacular, plus the error responses of every operation."""
+"""The OpenAPI schema generator: drf-spectacular, plus the error responses of every operation."""
 
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
 
 from config.errors import ErrorSerializer
 
@@ -17,30 +16,37 @@ COMMON_ERRORS = {
     "429": "Too many requests; try again after the Retry-After header's seconds.",
     "503": "The database is unavailable; try again after the Retry-After header's seconds.",
 }
-INPUT_ERRORS = {
-    "400": "Invalid input: see `errors` for the messages per field.",
-    "415": "The request body's Content-Type is not one the operation accepts.",
-}
+# Operations that take input, in the query string or the body, can refuse it.
+INVALID_INPUT = {"400": "Invalid input: see `errors` for the messages per field."}
+# Operations that take a body can be sent one that is not JSON.
 BODY_ERRORS = {
     "413": "The request body is larger than the server accepts.",
+    "415": "The request body's Content-Type is not application/json.",
 }
 
 
 class ApiAutoSchema(AutoSchema):
-    """Documents the shared error shape under every status code an operation may return."""
+    """Documents the shared error shape under every status code an operation may return.
 
-    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
-        responses: dict[str, Any] = super()._get_response_bodies(direction)
+    Only public parts of drf-spectacular are used: the operation that
+    ``get_operation`` builds gets the error responses it lacks, each a
+    reference to the component that ``resolve_serializer`` registers.
+    """
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation: dict[str, Any] | None = super().get_operation(*args, **kwargs)
+        if operation is None:  # excluded from the schema
+            return None
+        takes_body = "requestBody" in operation
+        takes_query = any(p["in"] == "query" for p in operation.get("parameters", []))
         errors = dict(COMMON_ERRORS)
-        if self.method in {"POST", "PUT", "PATCH"} or self._is_list_view():
-            errors.update(INPUT_ERRORS)
-        if self.method in {"POST", "PUT", "PATCH"}:
+        if takes_body or takes_query:
+            errors.update(INVALID_INPUT)
+        if takes_body:
             errors.update(BODY_ERRORS)
+        error = self.resolve_serializer(ErrorSerializer, "response")
+        responses = operation["responses"]
         for code, description in sorted(errors.items()):
-            responses.setdefault(
-                code,
-                self._get_response_for_code(
-                    OpenApiResponse(response=ErrorSerializer, description=description), code
-                ),
-            )
-        return responses
+            content = {"application/json": {"schema": error.ref}}
+            responses.setdefault(code, {"content": content, "description": description})
+        return operation

@@ -1,6 +1,7 @@
 """Fixtures shared by the tests: a database that answers, clients with and without credentials."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -16,6 +17,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 {%- endif %}
 
+from config import errors
 from config.health import database_problem
 from tests.factories import UserFactory
 
@@ -52,6 +54,29 @@ def empty_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def error_codes_are_documented(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every error body a test receives has a code the schema lists (errors.ERROR_CODES).
+
+    Clients generated from the schema parse `code` as an enum, and fail on a
+    code it does not list; this check runs under every test that gets an error.
+    """
+    sent: list[str] = []
+    error_body = errors.error_body
+
+    def recording_error_body(
+        status_code: int, code: str, *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        sent.append(code)
+        return error_body(status_code, code, *args, **kwargs)
+
+    monkeypatch.setattr(errors, "error_body", recording_error_body)
+    yield
+    listed = {code for code, _ in errors.ERROR_CODES}
+    missing = sorted(set(sent) - listed)
+    assert not missing, f"error codes missing from config.errors.ERROR_CODES: {missing}"
 
 
 def authorization_for(user: User) -> str:

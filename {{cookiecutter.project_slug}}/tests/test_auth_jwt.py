@@ -1,10 +1,15 @@
 """JWT authentication: access tokens for requests, refresh tokens that rotate."""
 
+import inspect
+import re
+
 import pytest
 from django.urls import reverse
 from rest_framework import status
 from rest_framework.test import APIClient
+from rest_framework_simplejwt import authentication, serializers
 
+from config.errors import ERROR_CODES
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +77,13 @@ def test_invalid_access_token_is_401(api_client: APIClient) -> None:
     assert response.status_code == status.HTTP_401_UNAUTHORIZED
     assert response.data["code"] == "token_not_valid"
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_every_code_simplejwt_raises_is_listed() -> None:
+    """The codes simplejwt names when it refuses a token or credentials are all in ERROR_CODES."""
+    codes = set(re.findall(r'code="(\w+)"', inspect.getsource(authentication)))
+    for serializer in (serializers.TokenObtainSerializer, serializers.TokenRefreshSerializer):
+        codes |= set(serializer.default_error_messages)
+
+    assert {"user_not_found", "no_active_account"} <= codes  # the source was read
+    assert codes <= {code for code, _ in ERROR_CODES}

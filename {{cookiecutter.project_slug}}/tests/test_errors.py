@@ -1,16 +1,17 @@
 """Errors under /api/ are JSON of one shape; throttling answers 429 with Retry-After."""
 
 import json
+from importlib import import_module
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
-from django.db import connection
+from django.db import OperationalError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from django.urls import resolve, reverse
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.test import APIClient
 
 from config import errors
@@ -343,3 +344,28 @@ def test_too_many_requests_get_429_with_retry_after(
     response = api_client.get(LIST_URL)
     assert response.data["code"] == "throttled"
     assert int(response["Retry-After"]) == 30
+
+
+def api_exception_classes() -> set[type[exceptions.APIException]]:
+    """Every loaded subclass of DRF's APIException, at any depth."""
+    found: set[type[exceptions.APIException]] = set()
+    unvisited = [exceptions.APIException]
+    while unvisited:
+        for subclass in unvisited.pop().__subclasses__():
+            if subclass not in found:
+                found.add(subclass)
+                unvisited.append(subclass)
+    return found
+
+
+def test_every_api_exception_code_is_listed() -> None:
+    """Each API exception's default code is in ERROR_CODES; invalid input is always `invalid`."""
+    import_module(settings.ROOT_URLCONF)  # every view, and so every authentication class
+    codes = {
+        exception.default_code
+        for exception in api_exception_classes()
+        if not issubclass(exception, exceptions.ValidationError)
+    }
+
+    assert {"throttled", "database_unavailable"} <= codes  # DRF's and the project's were found
+    assert codes <= {code for code, _ in errors.ERROR_CODES}

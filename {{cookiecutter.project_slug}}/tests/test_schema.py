@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework import status
 
+from config.errors import ERROR_CODES
+
 pytestmark = pytest.mark.django_db
 
 
@@ -37,6 +39,62 @@ def test_schema_documents_authentication(schema: dict[str, Any]) -> None:
     assert len(schemes) == 2
     post = schema["paths"]["/api/v1/books/"]["post"]
     assert {"cookieAuth": []} in post["security"]
+
+
+def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every operation in the schema, with its path and method."""
+    return [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def test_token_endpoints_ask_for_no_credentials(schema: dict[str, Any]) -> None:
+    """Getting a token needs no credentials: no security requirement, nor one for the schema."""
+    auth = [op for path, _, op in operations(schema) if path.startswith("/api/v1/auth/")]
+
+    assert auth
+    assert "security" not in schema
+    for operation in auth:
+        assert not operation.get("security"), operation["operationId"]
+
+
+def test_reads_take_credentials_optionally_and_writes_require_them(
+    schema: dict[str, Any],
+) -> None:
+    """Reads list the schemes and `{}` (anonymous works too); writes list the schemes alone."""
+    books = schema["paths"]["/api/v1/books/"]
+    book = schema["paths"]["/api/v1/books/{id}/"]
+
+    for read in (books["get"], book["get"], schema["paths"]["/api/"]["get"]):
+        assert {} in read["security"]
+        assert {"cookieAuth": []} in read["security"]
+    for write in (books["post"], book["put"], book["patch"], book["delete"]):
+        assert {} not in write["security"]
+        assert {"cookieAuth": []} in write["security"]
+
+
+def test_request_bodies_are_json_only(schema: dict[str, Any]) -> None:
+    """Every request body is JSON alone: one body type per operation, as client generators need."""
+    bodies = {
+        operation["operationId"]: set(operation["requestBody"]["content"])
+        for _, _, operation in operations(schema)
+        if "requestBody" in operation
+    }
+
+    assert bodies
+    assert bodies == {operation: {"application/json"} for operation in bodies}
+
+
+def test_error_code_is_an_enum_of_every_code(schema: dict[str, Any]) -> None:
+    """The error body's `code` is the ErrorCode enum, which lists ERROR_CODES in order."""
+    schemas = schema["components"]["schemas"]
+
+    assert schemas["Error"]["properties"]["code"]["allOf"] == [
+        {"$ref": "#/components/schemas/ErrorCode"}
+    ]
+    assert schemas["ErrorCode"]["enum"] == [code for code, _ in ERROR_CODES]
 
 
 def test_schema_documents_pagination_and_filters(schema: dict[str, Any]) -> None:

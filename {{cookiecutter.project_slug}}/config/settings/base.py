@@ -177,12 +177,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
     ],
-    # JSON with a bounded nesting depth (config/parsers.py); forms for the
-    # browsable API and the docs pages.
+    # JSON only, with a bounded nesting depth (config/parsers.py). One body
+    # format keeps the schema's request bodies to one, which client
+    # generators need; the browsable API's raw-data form and the docs pages'
+    # "Try it out" send JSON too.
     "DEFAULT_PARSER_CLASSES": [
         "config.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -253,6 +253,8 @@ SPECTACULAR_SETTINGS = {
     # timestamps) are not asked for in requests.
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # The error codes' enum gets a name of its own rather than "CodeEnum".
+    "ENUM_NAME_OVERRIDES": {"ErrorCode": "config.errors.ERROR_CODES"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
