@@ -151,6 +151,32 @@ def add_index_html_fallback(tag: str) -> None:
     assert fix.returncode == 0, fix.stderr
 
 
+# The image's HEALTHCHECK checks every 30 s, and every second while the
+# container starts (--start-interval, Docker 25, API 1.44). Older engines
+# refuse to parse that flag; on them the tests build a copy without it that
+# checks every second instead, as the start interval would while starting.
+START_INTERVAL_API = (1, 44)
+SECOND = 1_000_000_000  # image configs give durations in nanoseconds
+SHIPPED_HEALTHCHECK = "--interval=30s --timeout=3s --start-period=30s --start-interval=1s"
+OLD_ENGINE_HEALTHCHECK = "--interval=1s --timeout=3s --start-period=30s"
+
+
+def engine_api_version() -> tuple[int, ...]:
+    result = run(["docker", "version", "--format", "{{.Server.APIVersion}}"])
+    return tuple(int(part) for part in result.stdout.strip().split("."))
+
+
+def docker_bake(output_dir: Path, **context: str) -> Path:
+    """A bake whose Dockerfile this engine can build (see START_INTERVAL_API)."""
+    project = bake(output_dir, **context)
+    if engine_api_version() < START_INTERVAL_API:
+        dockerfile = project / "Dockerfile"
+        text = dockerfile.read_text()
+        assert SHIPPED_HEALTHCHECK in text
+        dockerfile.write_text(text.replace(SHIPPED_HEALTHCHECK, OLD_ENGINE_HEALTHCHECK))
+    return project
+
+
 def compose_command(name: str, *files: str | Path) -> list[str]:
     """`docker compose` for project ``name``: docker-compose.yml, then ``files`` on top."""
     paths = ("docker-compose.yml", *map(str, files))
@@ -264,7 +290,7 @@ def override_text(
 def stack(request: pytest.FixtureRequest, tmp_path: Path, docker_engine: None) -> Iterator[Stack]:
     combo: Combination = request.param
     index = DOCKER_VARIANTS.index(combo)
-    project = bake(tmp_path, **combo.context)
+    project = docker_bake(tmp_path, **combo.context)
     db_base = PG_PORT_BASE if combo.database == "postgresql" else MYSQL_PORT_BASE
     stack = Stack(
         combo=combo,
@@ -437,7 +463,12 @@ def test_docker_runtime_image_is_safe(stack: Stack) -> None:
     config = json.loads(run(["docker", "image", "inspect", stack.image]).stdout)[0]["Config"]
     assert config["User"] == "10001:10001"
     assert not any(var.startswith("DJANGO_SECRET_KEY=") for var in config["Env"])
-    assert "/health/live" in " ".join(config["Healthcheck"]["Test"])
+    health = config["Healthcheck"]
+    assert "/health/live" in " ".join(health["Test"])
+    assert (health["Timeout"], health["StartPeriod"]) == (3 * SECOND, 30 * SECOND)
+    assert health["Retries"] == 3
+    if engine_api_version() >= START_INTERVAL_API:
+        assert (health["Interval"], health["StartInterval"]) == (30 * SECOND, SECOND)
 
     files = run(
         [
@@ -466,7 +497,7 @@ def test_docker_development_stack_tests_and_reloads(
 ) -> None:
     """`docker compose up` on a fresh bake (compose.override.yml included) serves the API,
     runs the test suite in the container, and picks up a source change without a restart."""
-    project = bake(tmp_path, project_name="Dev Library", **combo.context)
+    project = docker_bake(tmp_path, project_name="Dev Library", **combo.context)
     index = len(DOCKER_VARIANTS) + DEV_VARIANTS.index(combo)
     port, db_port = WEB_PORT_BASE + index, MYSQL_PORT_BASE + index
     user, password = "app", ""
@@ -523,7 +554,7 @@ def test_docker_development_container_writes_files_as_the_host_user(
     what it writes into the mounted source (a new app, a migration, pytest's and ruff's
     caches) belongs to it; the venv is its own, so `make install` works inside."""
     combo = Combination("sqlite", "split")
-    project = bake(tmp_path, **combo.context)
+    project = docker_bake(tmp_path, **combo.context)
     port = WEB_PORT_BASE + len(DOCKER_VARIANTS) + len(DEV_VARIANTS) + 1
     override = tmp_path / "test-override.yml"
     override.write_text(override_text(combo, port, 0, ""))
@@ -604,7 +635,7 @@ def wait_for_page(url: str, text: str, timeout: float = 60) -> str:
 def test_make_up_logs_down_drive_the_stack(tmp_path: Path, docker_engine: None) -> None:
     """`make up` starts the stack healthy, `make logs` follows it, `make down` stops it."""
     combo = Combination("sqlite", "split")
-    project = bake(tmp_path, **combo.context)
+    project = docker_bake(tmp_path, **combo.context)
     port = WEB_PORT_BASE + len(DOCKER_VARIANTS) + len(DEV_VARIANTS)
     override = tmp_path / "test-override.yml"
     override.write_text(override_text(combo, port, 0, ""))
@@ -644,7 +675,7 @@ def test_make_db_gives_development_and_the_suite_the_compose_database(
     """`make db` starts the database that a fresh bake's .env names; with nothing else set,
     `make migrate test` and the Django shell then run on it, not on a SQLite file."""
     combo = Combination("postgresql", "split")
-    project = bake(tmp_path, **combo.context)
+    project = docker_bake(tmp_path, **combo.context)
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
     # As a user whose port 15432 is taken would: change DB_PORT in .env.
     db_port = PG_PORT_BASE + 50
@@ -724,7 +755,7 @@ def replicas_stack(
     replicas with ``web_env``); yields its compose command and environment, the project
     and the proxy's URL."""
     combo = Combination("postgresql", "split")
-    project = bake(tmp_path, **combo.context)
+    project = docker_bake(tmp_path, **combo.context)
     web_port, db_port = WEB_PORT_BASE + offset, PG_PORT_BASE + offset
     proxy_port = web_port + 1
     password = next(
