@@ -159,12 +159,15 @@ def make(
 
 
 def run_tool(name: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run one of the template's tools from .venv; its result, unchecked."""
+    """Run one of the template's tools from .venv, which comes first on PATH (actionlint
+    finds shellcheck there); its result, unchecked."""
+    tools = tasks.bin_path(tasks.TOOLS_VENV, "")
     return subprocess.run(
-        [str(tasks.bin_path(tasks.TOOLS_VENV, name)), *map(str, args)],
+        [str(tools / name), *map(str, args)],
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, "PATH": os.pathsep.join((str(tools), os.environ["PATH"]))},
     )
 
 
@@ -176,6 +179,11 @@ def check_github_workflow(path: Path) -> subprocess.CompletedProcess[str]:
 def zizmor(workflows: Path) -> subprocess.CompletedProcess[str]:
     """Audit a folder of GitHub Actions workflows with zizmor, offline, per .github/zizmor.yml."""
     return run_tool("zizmor", "--offline", "--no-progress", workflows)
+
+
+def actionlint(*workflows: Path) -> subprocess.CompletedProcess[str]:
+    """Lint GitHub Actions workflows with actionlint, shellcheck included for run: steps."""
+    return run_tool("actionlint", "-shellcheck", "shellcheck", *workflows)
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from tests.conftest import (
     ROOT,
     SUPPORTED,
     Combination,
+    actionlint,
     bake,
     check_github_workflow,
     combination_params,
@@ -206,6 +207,39 @@ def test_bake_workflow_is_a_valid_github_workflow(
     for workflow in workflows:
         result = check_github_workflow(workflow)
         assert result.returncode == 0, f"{workflow.name}: {result.stdout}{result.stderr}"
+
+
+SECURITY_EXEMPTION = re.compile(r"noqa: [^#]*\bS\d{3}")
+
+
+def test_bake_security_exemptions_each_give_their_reason(baked: tuple[Combination, Path]) -> None:
+    """ruff's bandit rules (S, run by `make lint` on every bake) are silenced only with a
+    reason: a comment above each `noqa: S...` line (or run of them) and above the per-file
+    ignores in pyproject.toml."""
+    _, project = baked
+    exemptions = 0
+    for path in sorted(project.rglob("*.py")):
+        lines = path.read_text().splitlines()
+        for number, line in enumerate(lines):
+            if not SECURITY_EXEMPTION.search(line):
+                continue
+            exemptions += 1
+            above = number - 1
+            while SECURITY_EXEMPTION.search(lines[above]):
+                above -= 1
+            assert lines[above].strip().startswith("#"), f"{path}:{number + 1}: {line.strip()}"
+    ignores = (project / "pyproject.toml").read_text().split("[tool.ruff.lint.per-file-ignores]")[1]
+    assert ignores.splitlines()[1].startswith("# "), ignores
+    assert exemptions >= 3
+
+
+def test_bake_workflows_pass_actionlint(baked: tuple[Combination, Path], tools_venv: Path) -> None:
+    """actionlint (shellcheck on every run: step included) finds nothing in the workflows."""
+    _, project = baked
+
+    result = actionlint(*sorted((project / ".github" / "workflows").iterdir()))
+
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_bake_workflows_pass_zizmor_with_least_privilege(

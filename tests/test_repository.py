@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, check_github_workflow, tasks, zizmor
+from tests.conftest import ROOT, actionlint, check_github_workflow, tasks, zizmor
 
 # Everything but the template folder, which is Jinja (its bakes are linted instead).
 PYTHON_PATHS = ["hooks", "tests", "benchmarks", "tasks.py", "local_extensions.py"]
@@ -34,6 +34,27 @@ def test_template_ci_workflow_is_valid(tools_venv: Path) -> None:
     result = check_github_workflow(ROOT / ".github" / "workflows" / "ci.yml")
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_template_ci_workflow_passes_actionlint(tools_venv: Path) -> None:
+    """actionlint, with shellcheck on its run: steps, finds nothing in the template's workflow."""
+    result = actionlint(ROOT / ".github" / "workflows" / "ci.yml")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_reports_what_shellcheck_finds(tmp_path: Path, tools_venv: Path) -> None:
+    """The workflow checks would catch a shell mistake: shellcheck runs inside actionlint."""
+    workflow = tmp_path / "bad.yml"
+    workflow.write_text(
+        "on: push\npermissions:\n  contents: read\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: mkdir out && cp a.txt out || rm -r out\n"
+    )
+
+    result = actionlint(workflow)
+
+    assert result.returncode == 1
+    assert "SC2015" in result.stdout
 
 
 def test_template_ci_workflow_passes_zizmor(tools_venv: Path) -> None:

@@ -2,6 +2,7 @@
 
 from config.settings.base import *  # noqa: F403
 
+# A fixed key that signs only the tests' throwaway sessions and tokens.
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else"  # noqa: S105
 
 # Tests run with DEBUG off and no collectstatic: no manifest to look names up
