@@ -34,8 +34,8 @@ WORKFLOW: Final = Path(".github", "workflows", "ci.yml")
 # Modules with one version per database: NAME_<database>.py becomes NAME.py.
 DATABASE_MODULES: Final[tuple[Path, ...]] = (
     Path("config", "settings", "database"),
-    Path("config", "count_estimate"),
-    Path("config", "database_errors"),
+    Path("api_core", "count_estimate"),
+    Path("api_core", "database_errors"),
     Path("tests", "test_query_plans"),
 )
 # Kubernetes manifests: pods cannot share a SQLite file, so SQLite has none.

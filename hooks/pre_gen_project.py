@@ -54,6 +54,7 @@ CHOICES: Final[dict[str, tuple[str, ...]]] = {
 RESERVED_SLUGS: Final[frozenset[str]] = frozenset(
     {
         "api",
+        "api_core",
         "books",
         "config",
         "tests",
@@ -62,6 +63,8 @@ RESERVED_SLUGS: Final[frozenset[str]] = frozenset(
         "rest_framework",
         "dj_database_url",
         "dotenv",
+        "environs",
+        "marshmallow",
         "django_filters",
         "drf_spectacular",
         "drf_spectacular_sidecar",

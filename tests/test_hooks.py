@@ -156,8 +156,8 @@ def test_new_secret_is_long_and_fresh(post_gen: ModuleType) -> None:
 # Modules the post-generation hook keeps one version of, per database.
 DATABASE_MODULES = (
     "config/settings/database",
-    "config/count_estimate",
-    "config/database_errors",
+    "api_core/count_estimate",
+    "api_core/database_errors",
     "tests/test_query_plans",
 )
 

@@ -16,7 +16,7 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Heartbeat files in memory, not on the container's overlay filesystem.
 worker_tmp_dir = "/dev/shm"  # noqa: S108
-# No access log here: Django's access logger (config/request_log.py) writes one
+# No access log here: Django's access logger (api_core/request_log.py) writes one
 # JSON line per request with its id; gunicorn's format is text substitution,
 # which cannot give valid JSON (a quote in a path breaks it).
 accesslog = None

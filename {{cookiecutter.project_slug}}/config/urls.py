@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config.views import api_index
+from api_core.views import api_index
 
 urlpatterns = [
     path("", include("books.urls")),
@@ -25,7 +25,7 @@ urlpatterns = [
 ]
 
 # Errors under /api/ are JSON of the shared shape; elsewhere Django's pages.
-handler400 = "config.errors.bad_request"
-handler403 = "config.errors.permission_denied"
-handler404 = "config.errors.not_found"
-handler500 = "config.errors.server_error"
+handler400 = "api_core.errors.bad_request"
+handler403 = "api_core.errors.permission_denied"
+handler404 = "api_core.errors.not_found"
+handler500 = "api_core.errors.server_error"

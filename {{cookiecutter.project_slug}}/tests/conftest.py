@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 {%- endif %}
 
-from config import errors
-from config.health import database_problem
+from api_core import errors
+from api_core.health import database_problem
 from tests.factories import UserFactory
 
 
@@ -76,7 +76,7 @@ def error_codes_are_documented(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     yield
     listed = {code for code, _ in errors.ERROR_CODES}
     missing = sorted(set(sent) - listed)
-    assert not missing, f"error codes missing from config.errors.ERROR_CODES: {missing}"
+    assert not missing, f"error codes missing from api_core.errors.ERROR_CODES: {missing}"
 
 
 def authorization_for(user: User) -> str:

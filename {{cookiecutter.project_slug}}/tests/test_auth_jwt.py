@@ -9,7 +9,7 @@ from rest_framework import status
 from rest_framework.test import APIClient
 from rest_framework_simplejwt import authentication, serializers
 
-from config.errors import ERROR_CODES
+from api_core.errors import ERROR_CODES
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,9 @@ from django.urls import resolve, reverse
 from rest_framework import exceptions, status
 from rest_framework.test import APIClient
 
-from config import errors
-from config.parsers import MAX_DEPTH, nesting_depth
-from config.throttling import AnonRateThrottle
+from api_core import errors
+from api_core.parsers import MAX_DEPTH, nesting_depth
+from api_core.throttling import AnonRateThrottle
 from tests.factories import UserFactory
 
 LIST_URL = reverse("api:book-list")

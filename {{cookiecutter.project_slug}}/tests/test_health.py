@@ -9,8 +9,8 @@ from django.test import Client
 from pytest_django import DjangoDbBlocker
 from rest_framework import status
 
-from config import health
-from config.database_errors import UNREACHABLE_HINT
+from api_core import health
+from api_core.database_errors import UNREACHABLE_HINT
 
 
 def test_live_answers_without_the_database(client: Client) -> None:

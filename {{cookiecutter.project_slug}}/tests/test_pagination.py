@@ -5,9 +5,9 @@ from django.urls import reverse
 from rest_framework import status
 from rest_framework.test import APIClient
 
+from api_core import pagination
+from api_core.count_estimate import estimated_count
 from books.models import Book
-from config import pagination
-from config.count_estimate import estimated_count
 from tests.factories import BookFactory
 
 pytestmark = pytest.mark.django_db

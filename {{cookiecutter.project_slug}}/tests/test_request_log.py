@@ -16,7 +16,7 @@ from django.test import Client, override_settings
 from django.urls import resolve, reverse
 from rest_framework import status
 
-from config.request_log import HEADER, NO_REQUEST, RequestIdFilter, current_request_id
+from api_core.request_log import HEADER, NO_REQUEST, RequestIdFilter, current_request_id
 
 LIST_URL = reverse("api:book-list")
 FRESH_ID = re.compile(r"[0-9a-f]{32}")

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework import status
 
-from config.errors import ERROR_CODES
+from api_core.errors import ERROR_CODES
 
 pytestmark = pytest.mark.django_db
 

@@ -12,16 +12,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from dotenv import load_dotenv
+from environs import validate
 
-from config.env import env_bool, env_cache, env_int, env_list, env_rate, env_str
+from config.env import env
 from config.settings.database import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-# Values already in the environment win over the .env file, so a deployment
-# (or a test run) can override any line of it.
-load_dotenv(BASE_DIR / ".env", override=False)
 
 # The name shown on the library website.
 PROJECT_NAME = {{ cookiecutter.project_name | quoted }}
@@ -31,9 +27,9 @@ PROJECT_NAME = {{ cookiecutter.project_name | quoted }}
 # https://docs.djangoproject.com/en/6.1/ref/settings/#core-settings
 
 # SECURITY WARNING: never run with DEBUG on in production.
-DEBUG = env_bool("DJANGO_DEBUG", default=False)
+DEBUG = env.bool("DJANGO_DEBUG", False)
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], str.strip)
 
 ROOT_URLCONF = "config.urls"
 
@@ -63,6 +59,7 @@ INSTALLED_APPS = [
 {%- else %}
     "rest_framework_simplejwt.token_blacklist",
 {%- endif %}
+    "api_core.apps.ApiCoreConfig",
     "books.apps.BooksConfig",
 {%- if cookiecutter.app_layout == "split" %}
     "api.apps.ApiConfig",
@@ -72,10 +69,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: health probes need no host check, redirect or session.
-    "config.health.HealthCheckMiddleware",
+    "api_core.health.HealthCheckMiddleware",
     # Second, so health probes stay out of the logs: the request id
     # (X-Request-ID) on every log line and one access line per request.
-    "config.request_log.RequestLogMiddleware",
+    "api_core.request_log.RequestLogMiddleware",
     # Before anything that can answer, so that every API response has CORS headers.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -108,7 +105,7 @@ TEMPLATES = [
 # Database
 # https://docs.djangoproject.com/en/6.1/ref/settings/#databases
 
-DATABASES = {"default": database_settings(env_str("DATABASE_URL", default=""))}
+DATABASES = {"default": database_settings(env.str("DATABASE_URL", ""))}
 
 
 # Cache: where the throttle counts live. Redis (or Valkey) at REDIS_URL is
@@ -116,7 +113,21 @@ DATABASES = {"default": database_settings(env_str("DATABASE_URL", default=""))}
 # it each process counts alone (fine for runserver and the tests).
 # https://docs.djangoproject.com/en/6.1/topics/cache/#redis
 
-CACHES = {"default": env_cache("REDIS_URL")}
+REDIS_URL = env.str(
+    "REDIS_URL",
+    "",
+    # Only the scheme is checked, and the message does not repeat the value:
+    # it may hold a password.
+    validate=validate.Regexp(
+        r"(rediss?://|unix://|$)",
+        error="Not a Redis URL. Use redis://HOST:6379/0 (or rediss:// for TLS, unix:///path).",
+    ),
+)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 
 # Passwords
@@ -160,6 +171,12 @@ STORAGES = {
 # Django REST Framework: the whole API configuration lives in this one dict.
 # https://www.django-rest-framework.org/api-guide/settings/
 
+# DRF's throttle rate format: a count, a slash, a period it knows.
+THROTTLE_RATE = validate.Regexp(
+    r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)\Z",
+    error="Not a rate. Use a count and a period, e.g. 60/minute (second, minute, hour, day).",
+)
+
 REST_FRAMEWORK = {
     # Tokens first: an anonymous write then gets 401 with a WWW-Authenticate
     # header naming the scheme, rather than a bare 403. Sessions serve the
@@ -177,32 +194,32 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
     ],
-    # JSON only, with a bounded nesting depth (config/parsers.py). One body
+    # JSON only, with a bounded nesting depth (api_core/parsers.py). One body
     # format keeps the schema's request bodies to one, which client
     # generators need; the browsable API's raw-data form and the docs pages'
     # "Try it out" send JSON too.
     "DEFAULT_PARSER_CLASSES": [
-        "config.parsers.BoundedJSONParser",
+        "api_core.parsers.BoundedJSONParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api_core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     # Per client: anonymous callers by IP address, users by account, counted
     # atomically in the cache (CACHES below: shared when REDIS_URL is set).
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.throttling.AnonRateThrottle",
-        "config.throttling.UserRateThrottle",
+        "api_core.throttling.AnonRateThrottle",
+        "api_core.throttling.UserRateThrottle",
     ],
     # SECURITY WARNING: the number of proxies in front of the app that append
     # to X-Forwarded-For. 0 takes the connection's own address, which a client
     # cannot forge; behind N trusted proxies, N takes the address the Nth one
     # saw. Too high a number lets clients pick their own throttle bucket.
-    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", default=0),
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", 0, validate=validate.Range(min=0)),
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env_rate("DJANGO_THROTTLE_ANON", default="60/minute"),
-        "user": env_rate("DJANGO_THROTTLE_USER", default="600/minute"),
+        "anon": env.str("DJANGO_THROTTLE_ANON", "60/minute", validate=THROTTLE_RATE),
+        "user": env.str("DJANGO_THROTTLE_USER", "600/minute", validate=THROTTLE_RATE),
     },
-    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "config.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api_core.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api_core.schema.ApiAutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 {%- if cookiecutter.api_auth == "jwt" %}
@@ -213,8 +230,8 @@ REST_FRAMEWORK = {
 # https://django-rest-framework-simplejwt.readthedocs.io/en/latest/settings.html
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("DJANGO_JWT_ACCESS_MINUTES", default=5)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("DJANGO_JWT_REFRESH_DAYS", default=1)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("DJANGO_JWT_ACCESS_MINUTES", 5)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("DJANGO_JWT_REFRESH_DAYS", 1)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
@@ -254,7 +271,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # The error codes' enum gets a name of its own rather than "CodeEnum".
-    "ENUM_NAME_OVERRIDES": {"ErrorCode": "config.errors.ERROR_CODES"},
+    "ENUM_NAME_OVERRIDES": {"ErrorCode": "api_core.errors.ERROR_CODES"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -264,14 +281,14 @@ SPECTACULAR_SETTINGS = {
 # CORS: which browser origins may call the API. None by default.
 # https://github.com/adamchainz/django-cors-headers#configuration
 
-CORS_ALLOWED_ORIGINS = env_list("DJANGO_CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOWED_ORIGINS = env.list("DJANGO_CORS_ALLOWED_ORIGINS", [], str.strip)
 CORS_URLS_REGEX = r"^/api/.*$"
-# Browser code may read the request id (config/request_log.py) to quote it in bug reports.
+# Browser code may read the request id (api_core/request_log.py) to quote it in bug reports.
 CORS_EXPOSE_HEADERS = ["X-Request-ID"]
 
 
 # Logging: everything to the console, where a container runtime collects it.
-# Every line carries its request's id (config/request_log.py; "-" outside a
+# Every line carries its request's id (api_core/request_log.py; "-" outside a
 # request) and the access logger writes one line per request. Production
 # replaces the plain format with JSON.
 # https://docs.djangoproject.com/en/6.1/topics/logging/
@@ -280,7 +297,7 @@ LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_id": {"()": "config.request_log.RequestIdFilter"},
+        "request_id": {"()": "api_core.request_log.RequestIdFilter"},
     },
     "formatters": {
         "plain": {"format": "{asctime} {levelname} {name} [{request_id}] {message}", "style": "{"},
@@ -292,7 +309,7 @@ LOGGING: dict[str, Any] = {
             "filters": ["request_id"],
         },
     },
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", "INFO")},
     # Django's own default logging prints these too; keep one copy.
     "loggers": {"django": {"handlers": ["console"], "propagate": False}},
 }

@@ -6,18 +6,29 @@ https://docs.djangoproject.com/en/6.1/ref/databases/#sqlite-notes
 from pathlib import Path
 from typing import Any
 
-from config.database_url import parse_database_url, sqlite_settings
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 EXAMPLE_URL = "sqlite:////absolute/path/to/db.sqlite3"
 DEFAULT_URL = f"sqlite:///{Path(__file__).resolve().parents[2] / 'db.sqlite3'}"
+# Tuned for a web server with several workers: WAL lets readers run beside
+# the writer, IMMEDIATE transactions take the write lock up front (never
+# failing half-way to upgrade it), and the busy timeout makes a second
+# writer wait instead of failing with "database is locked".
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
 
 
 def database_settings(url: str) -> dict[str, Any]:
     """Build the default DATABASES entry from ``url``: db.sqlite3 in the project when empty."""
-    return sqlite_settings(
-        parse_database_url(
-            url or DEFAULT_URL,
-            schemes=("sqlite",),
-            example=f"{EXAMPLE_URL}, or leave it unset for db.sqlite3 in the project",
+    url = url or DEFAULT_URL
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if scheme != "sqlite":
+        raise ImproperlyConfigured(
+            f"DATABASE_URL has the scheme {scheme!r}, which this project does not support. "
+            f"Use {EXAMPLE_URL}, or leave it unset for db.sqlite3 in the project."
         )
-    )
+    return {**dj_database_url.parse(url), "OPTIONS": SQLITE_OPTIONS}

@@ -7,7 +7,7 @@ from django.contrib.staticfiles.management.commands.runserver import (
 )
 from django.core.management.base import CommandError
 
-from config.health import database_problem
+from api_core.health import database_problem
 
 
 class Command(StaticFilesRunserverCommand):

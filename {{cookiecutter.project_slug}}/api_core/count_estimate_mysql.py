@@ -1,5 +1,5 @@
 """The number of rows MySQL's or MariaDB's optimizer expects a query to read, for the bounded
-count of config/pagination.py."""
+count of api_core/pagination.py."""
 
 from django.db import connections
 from django.db.models import QuerySet

@@ -8,7 +8,7 @@ from django.utils.functional import cached_property
 from rest_framework import pagination
 from rest_framework.response import Response
 
-from config.count_estimate import estimated_count
+from api_core.count_estimate import estimated_count
 
 # Up to this many matching rows a list's count is exact; beyond it, the
 # database's estimate (see docs/design-decisions.md, "A bounded count").

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
-from config.database_errors import is_unavailable
+from api_core.database_errors import is_unavailable
 
 logger = logging.getLogger(__name__)
 

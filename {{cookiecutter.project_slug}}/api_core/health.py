@@ -15,7 +15,7 @@ from collections.abc import Callable
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from config.database_errors import UNREACHABLE_HINT
+from api_core.database_errors import UNREACHABLE_HINT
 
 logger = logging.getLogger(__name__)
 

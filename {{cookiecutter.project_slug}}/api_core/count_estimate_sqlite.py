@@ -1,4 +1,4 @@
-"""Row estimates for the bounded count of config/pagination.py: SQLite's planner gives none."""
+"""Row estimates for the bounded count of api_core/pagination.py: SQLite's planner gives none."""
 
 from django.db.models import QuerySet
 

@@ -1,5 +1,5 @@
 """The number of rows PostgreSQL's planner expects a query to return, for the bounded count
-of config/pagination.py."""
+of api_core/pagination.py."""
 
 from django.db import connections
 from django.db.models import QuerySet

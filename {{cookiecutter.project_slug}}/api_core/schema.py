@@ -4,7 +4,7 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 
-from config.errors import ErrorSerializer
+from api_core.errors import ErrorSerializer
 
 # Status codes any operation can answer with, and when.
 COMMON_ERRORS = {

@@ -1,0 +1,1 @@
+"""What every API endpoint shares: error format, parsing, pagination, throttling, schema, health."""
