@@ -77,15 +77,24 @@ def dev_requirements(group: str = "dev") -> list[str]:
 
 
 def newer_python() -> str | None:
-    """A Python 3.12+ on PATH or among pyenv's versions, for when python3 is older."""
+    """The real path of a Python 3.12+ on PATH or among pyenv's versions, for when
+    python3 is older.
+
+    A candidate on PATH may be a pyenv shim, which works only while PYENV_VERSION
+    names its version; the interpreter itself reports where it really lives.
+    """
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     candidates = [shutil.which(f"python3.{minor}") for minor in range(20, MIN_PYTHON[1] - 1, -1)]
     candidates += sorted(map(str, pyenv_root.glob("versions/3.*/bin/python3")), reverse=True)
-    check = f"import sys; sys.exit(sys.version_info < {MIN_PYTHON!r})"
+    check = (
+        f"import sys; sys.exit(1) if sys.version_info < {MIN_PYTHON!r} else print(sys.executable)"
+    )
     for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", check], capture_output=True, check=False)
+        probe = subprocess.run(
+            [candidate, "-c", check], capture_output=True, text=True, check=False
+        )
         if probe.returncode == 0:
-            return candidate
+            return probe.stdout.strip() or candidate
     return None
 
 
@@ -101,7 +110,7 @@ def ensure_python() -> None:
         )
     print(f"python3 is {sys.version.split()[0]}; using {found}", file=sys.stderr)
     # A pyenv shim exports its own PYENV_VERSION to children; the found
-    # interpreter is a real binary, so drop the variable for what it runs.
+    # interpreter is a real binary (never a shim), so drop the variable for what it runs.
     os.environ.pop("PYENV_VERSION", None)
     os.execv(found, [found, __file__, *sys.argv[1:]])
 
