@@ -1,6 +1,6 @@
 """The template's two everyday commands, with nothing but Python 3.12+ installed.
 
-    python3 tasks.py serve   # bake the default project and serve it on SQLite
+    python3 tasks.py serve   # bake a project on SQLite and serve it
     python3 tasks.py test    # run the template's whole test suite
 
 Both install the template's pinned tools (pyproject.toml, group "dev") into
@@ -192,13 +192,19 @@ def bake(output_dir: Path, *extra_context: str) -> Path:
 
 
 def serve(args: argparse.Namespace) -> None:
-    """Bake the default project, install it, load the samples and run the development server."""
+    """Bake a project (on SQLite unless the answers name another database), install it,
+    load the samples and run the development server."""
     ensure_tools()
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
-    project = bake(DEMO_DIR, *args.extra_context)
+    answers = list(args.extra_context)
+    # A server database's bake refuses to start without its server (`make db`);
+    # SQLite needs nothing, which is what serve promises.
+    if not any(answer.startswith("database=") for answer in answers):
+        answers.insert(0, "database=sqlite")
+    project = bake(DEMO_DIR, *answers)
     env = install_project(project, sys.executable)
     python = bin_path(env, "python")
-    # A bake's local settings use SQLite unless DATABASE_URL says otherwise.
+    # The bake's .env names its database; a DATABASE_URL of the caller's must not win.
     os.environ.pop("DATABASE_URL", None)
     run([python, "manage.py", "migrate", "--verbosity", "0"], cwd=project)
     run([python, "manage.py", "load_sample_books"], cwd=project)
@@ -274,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    serve_parser = commands.add_parser("serve", help="bake the default project and serve it")
+    serve_parser = commands.add_parser("serve", help="bake a SQLite project and serve it")
     serve_parser.add_argument("--port", type=int, default=8000)
     serve_parser.add_argument(
         "extra_context", nargs="*", help="key=value answers, e.g. app_layout=single"

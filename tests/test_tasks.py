@@ -99,3 +99,30 @@ def test_older_python3_reruns_tasks_through_a_pyenv_shim(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert "python3 is 3.11" in result.stderr
     assert "serve" in result.stdout
+
+
+def baked_answers(monkeypatch: pytest.MonkeyPatch, *answers: str) -> list[str]:
+    """The answers `tasks.py serve` bakes with, given ``answers`` on its command line;
+    everything after the bake is stopped."""
+    baked: list[str] = []
+
+    def bake(output_dir: Path, *context: str) -> Path:
+        baked.extend(context)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(tasks, "ensure_tools", lambda: None)
+    monkeypatch.setattr(tasks, "DEMO_DIR", Path("/nonexistent/demo"))
+    monkeypatch.setattr(tasks, "bake", bake)
+    with pytest.raises(SystemExit):
+        tasks.main(["serve", *answers])
+    return baked
+
+
+def test_serve_bakes_on_sqlite_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tasks.py serve` needs no database server: it bakes with database=sqlite, keeping the
+    other answers given, and a database named on the command line wins."""
+    assert baked_answers(monkeypatch, "app_layout=single") == [
+        "database=sqlite",
+        "app_layout=single",
+    ]
+    assert baked_answers(monkeypatch, "database=mysql") == ["database=mysql"]
