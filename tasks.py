@@ -1,6 +1,6 @@
 """The template's two everyday commands, with nothing but Python 3.12+ installed.
 
-    python3 tasks.py serve   # bake the default project and serve it on SQLite
+    python3 tasks.py serve   # bake a project on SQLite and serve it
     python3 tasks.py test    # run the template's whole test suite
 
 Both install the template's pinned tools (pyproject.toml, group "dev") into
@@ -77,15 +77,24 @@ def dev_requirements(group: str = "dev") -> list[str]:
 
 
 def newer_python() -> str | None:
-    """A Python 3.12+ on PATH or among pyenv's versions, for when python3 is older."""
+    """The real path of a Python 3.12+ on PATH or among pyenv's versions, for when
+    python3 is older.
+
+    A candidate on PATH may be a pyenv shim, which works only while PYENV_VERSION
+    names its version; the interpreter itself reports where it really lives.
+    """
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     candidates = [shutil.which(f"python3.{minor}") for minor in range(20, MIN_PYTHON[1] - 1, -1)]
     candidates += sorted(map(str, pyenv_root.glob("versions/3.*/bin/python3")), reverse=True)
-    check = f"import sys; sys.exit(sys.version_info < {MIN_PYTHON!r})"
+    check = (
+        f"import sys; sys.exit(1) if sys.version_info < {MIN_PYTHON!r} else print(sys.executable)"
+    )
     for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", check], capture_output=True, check=False)
+        probe = subprocess.run(
+            [candidate, "-c", check], capture_output=True, text=True, check=False
+        )
         if probe.returncode == 0:
-            return candidate
+            return probe.stdout.strip() or candidate
     return None
 
 
@@ -101,7 +110,7 @@ def ensure_python() -> None:
         )
     print(f"python3 is {sys.version.split()[0]}; using {found}", file=sys.stderr)
     # A pyenv shim exports its own PYENV_VERSION to children; the found
-    # interpreter is a real binary, so drop the variable for what it runs.
+    # interpreter is a real binary (never a shim), so drop the variable for what it runs.
     os.environ.pop("PYENV_VERSION", None)
     os.execv(found, [found, __file__, *sys.argv[1:]])
 
@@ -183,13 +192,19 @@ def bake(output_dir: Path, *extra_context: str) -> Path:
 
 
 def serve(args: argparse.Namespace) -> None:
-    """Bake the default project, install it, load the samples and run the development server."""
+    """Bake a project (on SQLite unless the answers name another database), install it,
+    load the samples and run the development server."""
     ensure_tools()
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
-    project = bake(DEMO_DIR, *args.extra_context)
+    answers = list(args.extra_context)
+    # A server database's bake refuses to start without its server (`make db`);
+    # SQLite needs nothing, which is what serve promises.
+    if not any(answer.startswith("database=") for answer in answers):
+        answers.insert(0, "database=sqlite")
+    project = bake(DEMO_DIR, *answers)
     env = install_project(project, sys.executable)
     python = bin_path(env, "python")
-    # A bake's local settings use SQLite unless DATABASE_URL says otherwise.
+    # The bake's .env names its database; a DATABASE_URL of the caller's must not win.
     os.environ.pop("DATABASE_URL", None)
     run([python, "manage.py", "migrate", "--verbosity", "0"], cwd=project)
     run([python, "manage.py", "load_sample_books"], cwd=project)
@@ -265,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    serve_parser = commands.add_parser("serve", help="bake the default project and serve it")
+    serve_parser = commands.add_parser("serve", help="bake a SQLite project and serve it")
     serve_parser.add_argument("--port", type=int, default=8000)
     serve_parser.add_argument(
         "extra_context", nargs="*", help="key=value answers, e.g. app_layout=single"

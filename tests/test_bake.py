@@ -196,6 +196,69 @@ def test_bake_readme_documents_every_setting(baked: tuple[Combination, Path]) ->
     assert sorted(name for name in read if f"| `{name}` |" not in readme) == []
 
 
+SETTINGS_ROW = re.compile(r"^\| `([A-Z][A-Z0-9_]*)` \|", re.MULTILINE)
+
+
+def test_bake_readme_settings_table_holds_only_what_is_read(
+    baked: tuple[Combination, Path],
+) -> None:
+    """The README's settings table has one row per variable, and each is one that the code
+    or the compose files read."""
+    _, project = baked
+    read = {
+        name
+        for path in [*project.rglob("*.py"), *project.glob("*compose*.yml")]
+        if "tests" not in path.parts
+        for name in SETTING_READS.findall(path.read_text())
+        + COMPOSE_VARIABLES.findall(path.read_text())
+    }
+    rows = SETTINGS_ROW.findall((project / "README.md").read_text())
+
+    assert sorted({name for name in rows if rows.count(name) > 1}) == []
+    assert sorted(set(rows) - read) == []
+
+
+def test_bake_readme_lists_every_make_target(baked: tuple[Combination, Path]) -> None:
+    """The README's "`make` alone lists every target" names exactly the Makefile's
+    documented targets (`help` aside)."""
+    _, project = baked
+    readme = (project / "README.md").read_text()
+    listed = re.search(r"`make` alone lists every target: `([^`]+)`", readme)
+    makefile = (project / "Makefile").read_text()
+    targets = re.findall(r"^([a-z][a-z-]*):[^\n]*## ", makefile, re.MULTILINE)
+
+    assert listed is not None
+    assert sorted(listed.group(1).split()) == sorted(set(targets) - {"help"})
+
+
+def test_bake_readme_names_every_compose_service(baked: tuple[Combination, Path]) -> None:
+    """The README's Docker section names each service of docker-compose.yml."""
+    _, project = baked
+    readme = (project / "README.md").read_text()
+    docker = readme[readme.index("\n## Docker\n") :]
+    services = yaml.safe_load((project / "docker-compose.yml").read_text())["services"]
+
+    assert [name for name in services if f"`{name}`" not in docker] == []
+
+
+def test_bake_agents_names_every_ruff_rule_set(baked: tuple[Combination, Path]) -> None:
+    """AGENTS.md's ruff convention names each rule set pyproject.toml selects, by the
+    comment that pyproject.toml gives it."""
+    _, project = baked
+    pyproject = (project / "pyproject.toml").read_text()
+    lint = pyproject[pyproject.index("[tool.ruff.lint]") :]
+    select = lint[lint.index("select = [") :].split("\n]", 1)[0]
+    names = [
+        name.strip() for comment in re.findall(r"# (.+)", select) for name in comment.split(",")
+    ]
+    agents = (project / "AGENTS.md").read_text()
+    ruff_line = re.search(r"- ruff \(([^)]+)\)", agents)
+
+    assert names
+    assert ruff_line is not None
+    assert [name for name in names if name not in ruff_line.group(1)] == []
+
+
 def test_bake_workflow_is_a_valid_github_workflow(
     baked: tuple[Combination, Path], tools_venv: Path
 ) -> None:
