@@ -13,7 +13,7 @@ from cookiecutter.environment import StrictEnvironment
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 
 def render_hook(name: str, tmp_path: Path) -> ModuleType:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, actionlint, check_github_workflow, tasks, zizmor
+import tasks
+from tests.support import ROOT, actionlint, check_github_workflow, zizmor
 
 # Everything but the template folder, which is Jinja (its bakes are linted instead).
 PYTHON_PATHS = ["hooks", "tests", "benchmarks", "tasks.py", "local_extensions.py"]
