@@ -415,7 +415,7 @@ def test_make_db_gives_development_and_the_suite_the_compose_database(
     db_port = PG_PORT_BASE + 50
     env_file = project / ".env"
     env_file.write_text(env_file.read_text().replace("\nDB_PORT=15432\n", f"\nDB_PORT={db_port}\n"))
-    compose = compose_stack(combo, project, 0, db_port, "compose.override.yml")
+    compose = compose_stack(combo, project, WEB_PORT_BASE + 50, db_port, "compose.override.yml")
     # Only what a user's shell has: DB_PORT comes from .env.
     env = {
         key: value
