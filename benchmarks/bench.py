@@ -47,9 +47,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cookiecutter.main import cookiecutter  # noqa: E402
+
 import tasks  # noqa: E402
-from tests.conftest import bake  # noqa: E402
-from tests.test_baked_project import own_database  # noqa: E402
+from tests.support.databases import own_database  # noqa: E402
 
 RESULTS = ROOT / ".bench" / "bench.json"
 DATABASES = ("sqlite", "postgresql", "mysql")
@@ -245,7 +246,11 @@ def quiet_bake(output_dir: Path, **context: str) -> Path:
     saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 1)
-        return bake(output_dir, **context)
+        return Path(
+            cookiecutter(
+                str(ROOT), no_input=True, extra_context=context, output_dir=str(output_dir)
+            )
+        )
     finally:
         os.dup2(saved, 1)
         os.close(saved)
@@ -417,32 +422,22 @@ def bench_api(database: str) -> dict[str, Any]:
 
 def bench_docker() -> dict[str, Any]:
     """Image size, cold build, warm rebuild after a code change, up to healthy (postgresql)."""
-    from tests.conftest import Combination
-    from tests.test_docker import (
-        PG_PORT_BASE,
-        WEB_PORT_BASE,
-        compose_command,
-        compose_down,
-        override_text,
-    )
+    from tests.support import Combination
+    from tests.support.docker import PG_PORT_BASE, WEB_PORT_BASE, buildable_here, compose_stack
 
     combo = Combination("postgresql", "split")
     with tempfile.TemporaryDirectory() as tmp:
-        project = quiet_bake(Path(tmp), **combo.context)
-        password = next(
-            line.split("=", 1)[1]
-            for line in (project / ".env").read_text().splitlines()
-            if line.startswith("DB_PASSWORD=")
+        project = buildable_here(quiet_bake(Path(tmp), **combo.context))
+        stack = compose_stack(
+            combo, project, WEB_PORT_BASE + 90, PG_PORT_BASE + 90, name_prefix="bench"
         )
-        override = Path(tmp) / "override.yml"
-        web_port, db_port = WEB_PORT_BASE + 90, PG_PORT_BASE + 90
-        override.write_text(override_text(combo, web_port, db_port, password))
-        name = f"bench-{uuid.uuid4().hex[:6]}"
-        compose = compose_command(name, override)
 
         def timed(*args: str) -> float:
             started = time.perf_counter()
-            subprocess.run([*compose, *args], cwd=project, check=True, capture_output=True)
+            subprocess.run(
+                [*stack.command, *args], cwd=project, env=stack.env, check=True,
+                capture_output=True,
+            )  # fmt: skip
             return round(time.perf_counter() - started, 1)
 
         try:
@@ -451,7 +446,7 @@ def bench_docker() -> dict[str, Any]:
             views.write_text(views.read_text() + f"\n# a code-only change: {uuid.uuid4().hex}\n")
             warm = timed("build", "web")
             up = timed("up", "--detach", "--wait", "--wait-timeout", "300")
-            image = f"{name}-web"
+            image = stack.image
             size = int(subprocess.run(
                 ["docker", "image", "inspect", image, "--format", "{{.Size}}"],
                 check=True, capture_output=True, text=True,
@@ -468,12 +463,12 @@ def bench_docker() -> dict[str, Any]:
                 "up_to_healthy_s": up,
             }
         finally:
-            compose_down(compose, project)
+            stack.down()
 
 
 def bench_proxy() -> dict[str, Any]:
     """The API behind nginx with 1 and 3 web replicas of 2 workers (compose.replicas.yml)."""
-    from tests.test_docker import replicas_stack
+    from tests.support.docker import replicas_stack
 
     web_env = {
         "GUNICORN_WORKERS": "2",
@@ -486,14 +481,15 @@ def bench_proxy() -> dict[str, Any]:
     for replicas in (1, 3):
         with (
             tempfile.TemporaryDirectory() as tmp,
-            replicas_stack(Path(tmp), 70 + 2 * replicas, web_env, replicas) as stack,
+            replicas_stack(
+                quiet_bake(Path(tmp), database="postgresql"), 70 + 2 * replicas, web_env, replicas
+            ) as stack,
         ):
-            subprocess.run(
-                [*stack["compose"], "exec", "-T", "--index", "1", "web", "python", "manage.py",
-                 "shell", "--no-imports", "-c", LOAD_BOOKS],
-                cwd=stack["project"], env=stack["env"], check=True, capture_output=True,
+            stack(
+                "exec", "-T", "--index", "1", "web", "python", "manage.py", "shell",
+                "--no-imports", "-c", LOAD_BOOKS,
             )  # fmt: skip
-            url = f"{stack['base']}/api/v1/books/"
+            url = stack.url("/api/v1/books/")
             urllib.request.urlopen(url, timeout=5).close()  # warm up
             figures[str(replicas)] = wrk(url)
     return figures

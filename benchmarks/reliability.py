@@ -44,32 +44,27 @@ from benchmarks.bench import (  # noqa: E402
     quiet_bake,
     report,
 )
-from tests.conftest import Combination  # noqa: E402
+from tests.support import Combination  # noqa: E402
 
 RESULTS = ROOT / ".bench" / "reliability.json"
 LOAD_SECONDS = 60
 LOAD_THREADS = 8
 
 BAD_ANSWERS: list[tuple[str, str]] = [
-    ("project_slug", "class"),
-    ("project_slug", "match"),
-    ("project_slug", "None"),
-    ("project_slug", "library-api"),
-    ("project_slug", "2books"),
+    ("project_slug", "library api"),
     ("project_slug", "bibliothèque"),
     ("project_slug", "Library"),
-    ("project_slug", "my api"),
-    ("project_slug", "django"),
-    ("project_slug", "rest_framework"),
-    ("project_slug", "books"),
-    ("project_slug", "api"),
-    ("project_slug", "config"),
-    ("project_slug", "tests"),
-    ("project_slug", "json"),
-    ("project_slug", "os"),
-    ("project_slug", "typing"),
+    ("project_slug", "_library"),
+    ("project_slug", "library_"),
+    ("project_slug", "library-"),
+    ("project_slug", "-library"),
+    ("project_slug", "library.api"),
+    ("project_slug", "über"),
+    ("project_slug", "library\tapi"),
+    ("project_slug", "a" * 56),
+    ("project_slug", "x" * 64),
     ("project_name", "   "),
-    ("project_name", "2024 Library"),
+    ("project_name", "A library " * 6),
     ("email", "nobody"),
     ("email", "nobody@localhost"),
     ("email", "two words@example.com"),
@@ -150,7 +145,7 @@ def check_contract(database: str) -> dict[str, Any]:
 
 def request(method: str, url: str, body: dict[str, str] | None = None, token: str = "") -> int:
     """The status code of one request (the docker tests' client)."""
-    from tests.test_docker import http
+    from tests.support.docker import http
 
     return http(method, url, body, authorization=f"Token {token}" if token else "")[0]
 
@@ -209,32 +204,22 @@ def check_load(database: str) -> dict[str, Any]:
 
 def check_docker_faults_and_data() -> dict[str, Any]:
     """Stop and start the database under a running API; restart and rebuild the stack."""
-    from tests.test_docker import (
-        PG_PORT_BASE,
-        WEB_PORT_BASE,
-        compose_command,
-        compose_down,
-        override_text,
-    )
+    from tests.support.docker import PG_PORT_BASE, WEB_PORT_BASE, buildable_here, compose_stack
 
     combo = Combination("postgresql", "split")
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        project = quiet_bake(Path(tmp), **combo.context)
-        password = next(
-            line.split("=", 1)[1]
-            for line in (project / ".env").read_text().splitlines()
-            if line.startswith("DB_PASSWORD=")
+        project = buildable_here(quiet_bake(Path(tmp), **combo.context))
+        stack = compose_stack(
+            combo, project, WEB_PORT_BASE + 95, PG_PORT_BASE + 95, name_prefix="reliability"
         )
-        port, db_port = WEB_PORT_BASE + 95, PG_PORT_BASE + 95
-        override = Path(tmp) / "override.yml"
-        override.write_text(override_text(combo, port, db_port, password))
-        name = f"reliability-{uuid.uuid4().hex[:6]}"
-        compose = compose_command(name, override)
-        base = f"http://127.0.0.1:{port}"
+        compose = stack.command
+        base = stack.url("")
 
         def dc(*args: str) -> None:
-            subprocess.run([*compose, *args], cwd=project, check=True, capture_output=True)
+            subprocess.run(
+                [*compose, *args], cwd=project, env=stack.env, check=True, capture_output=True
+            )
 
         def wait_status(path: str, expected: int, limit: float = 60) -> float:
             started = time.monotonic()
@@ -251,7 +236,7 @@ def check_docker_faults_and_data() -> dict[str, Any]:
             dc("up", "--detach", "--wait", "--wait-timeout", "300")
             dc("exec", "-T", "web", "python", "manage.py", "load_sample_books")
             web_id = subprocess.run(
-                [*compose, "ps", "-q", "web"], cwd=project, check=True,
+                [*compose, "ps", "-q", "web"], cwd=project, env=stack.env, check=True,
                 capture_output=True, text=True,
             ).stdout.strip()  # fmt: skip
 
@@ -289,22 +274,28 @@ def check_docker_faults_and_data() -> dict[str, Any]:
             with urllib.request.urlopen(f"{base}/api/v1/books/", timeout=10) as response:
                 figures["rows_after_rebuild"] = json.load(response)["count"]
         finally:
-            compose_down(compose, project)
+            stack.down()
     return figures
 
 
 def check_throttle() -> dict[str, Any]:
     """Configured 60/minute: how many of 200 anonymous requests get through."""
-    from tests.test_docker import replicas_stack
-    from tests.test_scaling import RATE, REDIS_URL, gunicorn_bake, let_through
+    from tests.support.docker import replicas_stack
+    from tests.support.gunicorn import RATE, REDIS_URL, gunicorn_served, let_through
 
     figures: dict[str, Any] = {"configured": RATE}
     for workers in (1, 4):
-        with tempfile.TemporaryDirectory() as tmp, gunicorn_bake(Path(tmp), workers) as serve:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            gunicorn_served(quiet_bake(Path(tmp), database="sqlite"), workers) as serve,
+        ):
             figures[f"{workers} worker(s)"] = let_through(serve({"REDIS_URL": REDIS_URL}))
     web_env = {"GUNICORN_WORKERS": "4", "DJANGO_THROTTLE_ANON": f"{RATE}/minute"}
-    with tempfile.TemporaryDirectory() as tmp, replicas_stack(Path(tmp), 76, web_env) as stack:
-        figures["3 replicas x 4 workers"] = let_through(stack["base"])
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        replicas_stack(quiet_bake(Path(tmp), database="postgresql"), 76, web_env) as stack,
+    ):
+        figures["3 replicas x 4 workers"] = let_through(stack.url(""))
     return figures
 
 

@@ -11,7 +11,6 @@ rejected bake leaves nothing behind.
 """
 
 import json
-import keyword
 import re
 import sys
 import zoneinfo
@@ -49,41 +48,13 @@ CHOICES: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 
-# Top-level names the baked project imports or defines: a slug equal to one
-# of them would shadow it on sys.path.
-RESERVED_SLUGS: Final[frozenset[str]] = frozenset(
-    {
-        "api",
-        "api_core",
-        "books",
-        "config",
-        "tests",
-        "test",
-        "django",
-        "rest_framework",
-        "dj_database_url",
-        "dotenv",
-        "environs",
-        "marshmallow",
-        "django_filters",
-        "drf_spectacular",
-        "drf_spectacular_sidecar",
-        "corsheaders",
-        "rest_framework_simplejwt",
-        "schemathesis",
-        "hypothesis",
-        "factory",
-        "pytest",
-        "pytest_django",
-        "gunicorn",
-        "whitenoise",
-        "psycopg",
-        "MySQLdb",
-        "site",
-        "manage",
-        *sys.stdlib_module_names,
-    }
-)
+# The slug names the project's folder, its pyproject.toml project and (with
+# "-" for "_") the Kubernetes resources of server bakes, which must be
+# RFC 1123 labels: lowercase letters, digits and "-", starting and ending
+# with a letter or digit, at most 63 characters, the longest being
+# "<slug>-migrate". Nothing imports the folder: it is not a package.
+SLUG_PATTERN: Final = re.compile(r"[a-z0-9]([a-z0-9_-]*[a-z0-9])?")
+SLUG_MAX_LENGTH: Final = 63 - len("-migrate")
 
 # PEP 440, from the specification's appendix (public versions, no local part).
 VERSION_PATTERN: Final = re.compile(
@@ -102,54 +73,47 @@ EMAIL_PATTERN: Final = re.compile(r"[^@\s\"'<>,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+
 Validator = Callable[[dict[str, str]], str | None]
 
 
-def slug_is_identifier(answers: dict[str, str]) -> str | None:
-    """The slug must be an ASCII Python identifier.
-
-    Valid: ``library_api``. Invalid: ``library-api``, ``2books``, ``bibliothèque``.
-    """
-    slug = answers["project_slug"]
-    if slug.isascii() and slug.isidentifier():
-        return None
-    return (
-        f'project_slug "{slug}": is not a valid Python package name. '
-        "Use lowercase ASCII letters, digits and underscores, starting with a letter, "
-        'e.g. "library_api".'
-    )
-
-
 def slug_is_lowercase(answers: dict[str, str]) -> str | None:
-    """The slug must be lowercase, as PEP 8 asks of package names.
+    """The slug must be lowercase: Kubernetes names are made from it.
 
     Valid: ``library_api``. Invalid: ``LibraryApi``.
     """
     slug = answers["project_slug"]
     if slug == slug.lower():
         return None
-    return f'project_slug "{slug}": has uppercase letters. Use "{slug.lower()}" instead.'
+    return (
+        f'project_slug "{slug}": has uppercase letters, which the Kubernetes resource names '
+        f'made from it cannot hold. Use "{slug.lower()}" instead.'
+    )
 
 
-def slug_is_not_keyword(answers: dict[str, str]) -> str | None:
-    """The slug must not be a Python keyword.
+def slug_is_a_name(answers: dict[str, str]) -> str | None:
+    """The slug must work as a folder, a pyproject.toml project and a Kubernetes name.
 
-    Valid: ``class_api``. Invalid: ``class``, ``match``.
+    Valid: ``library_api``, ``library-api``, ``2024_books``. Invalid: ``library api``,
+    ``_library``, ``bibliothèque``, ``books/api``.
     """
     slug = answers["project_slug"]
-    if not (keyword.iskeyword(slug) or keyword.issoftkeyword(slug)):
-        return None
-    return f'project_slug "{slug}": is a Python keyword. Choose another name, e.g. "{slug}_api".'
-
-
-def slug_does_not_shadow(answers: dict[str, str]) -> str | None:
-    """The slug must not shadow a module the project imports or the standard library.
-
-    Valid: ``library_api``. Invalid: ``django``, ``books``, ``json``.
-    """
-    slug = answers["project_slug"]
-    if slug not in RESERVED_SLUGS:
+    if SLUG_PATTERN.fullmatch(slug):
         return None
     return (
-        f'project_slug "{slug}": would shadow the module "{slug}" that the project imports. '
-        f'Choose another name, e.g. "{slug}_service".'
+        f'project_slug "{slug}": is not a name the project\'s folder, pyproject.toml and '
+        "Kubernetes resources can all use. Use lowercase ASCII letters and digits, with "
+        '"_" or "-" between them, e.g. "library_api".'
+    )
+
+
+def slug_fits_kubernetes(answers: dict[str, str]) -> str | None:
+    """The slug must leave room for the longest Kubernetes name made from it.
+
+    Valid: ``library_api``. Invalid: a slug of 56 characters or more.
+    """
+    slug = answers["project_slug"]
+    if len(slug) <= SLUG_MAX_LENGTH:
+        return None
+    return (
+        f'project_slug "{slug}": is {len(slug)} characters long; Kubernetes names such as '
+        f'"<slug>-migrate" allow {SLUG_MAX_LENGTH} for it. Choose a shorter name.'
     )
 
 
@@ -227,10 +191,9 @@ def choice_validator(field: str) -> Validator:
 
 VALIDATORS: Final[tuple[Validator, ...]] = (
     project_name_is_present,
-    slug_is_identifier,
     slug_is_lowercase,
-    slug_is_not_keyword,
-    slug_does_not_shadow,
+    slug_is_a_name,
+    slug_fits_kubernetes,
     email_is_valid,
     version_is_pep440,
     timezone_is_known,

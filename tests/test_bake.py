@@ -4,8 +4,10 @@ import ast
 import json
 import os
 import re
+import shutil
 import subprocess
 import tomllib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,11 +15,10 @@ from typing import Any
 import pytest
 import yaml
 from cookiecutter.exceptions import FailedHookException
-from cookiecutter.generate import generate_context
-from cookiecutter.main import cookiecutter
-from cookiecutter.prompt import prompt_for_config
+from pytest_cookies.plugin import Cookies
 
-from tests.conftest import (
+import tasks
+from tests.support import (
     ROOT,
     SUPPORTED,
     Combination,
@@ -25,7 +26,6 @@ from tests.conftest import (
     bake,
     check_github_workflow,
     combination_params,
-    tasks,
     zizmor,
 )
 
@@ -56,10 +56,25 @@ def ruff(tools_venv: Path, *args: str | Path) -> subprocess.CompletedProcess[str
     )
 
 
+@pytest.fixture(scope="module")
+def bakes(cookies_session: Cookies) -> Callable[[Combination], Path]:
+    """One bake per combination for the whole module: the tests below only read it."""
+    projects: dict[str, Path] = {}
+
+    def baked(combo: Combination) -> Path:
+        if combo.id not in projects:
+            projects[combo.id] = bake(cookies_session, **combo.context)
+        return projects[combo.id]
+
+    return baked
+
+
 @pytest.fixture(params=combination_params())
-def baked(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Combination, Path]:
+def baked(
+    request: pytest.FixtureRequest, bakes: Callable[[Combination], Path]
+) -> tuple[Combination, Path]:
     combo: Combination = request.param
-    return combo, bake(tmp_path, **combo.context)
+    return combo, bakes(combo)
 
 
 def test_bake_renders_every_file(baked: tuple[Combination, Path]) -> None:
@@ -328,9 +343,9 @@ LICENSE_FIRST_LINES = {
 
 
 @pytest.mark.parametrize("licence", LICENSE_FIRST_LINES)
-def test_bake_license_matches_the_answer(tmp_path: Path, licence: str) -> None:
+def test_bake_license_matches_the_answer(cookies: Cookies, licence: str) -> None:
     """LICENSE holds the chosen licence's text, with the year and author filled in."""
-    project = bake(tmp_path, open_source_license=licence, author_name="Ada Lovelace")
+    project = bake(cookies, open_source_license=licence, author_name="Ada Lovelace")
 
     text = (project / "LICENSE").read_text()
     first = LICENSE_FIRST_LINES[licence].format(year=date.today().year, author="Ada Lovelace")
@@ -360,11 +375,11 @@ def test_bake_lock_matches_pyproject(baked: tuple[Combination, Path], tools_venv
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_bake_writes_a_fresh_secret_key(tmp_path: Path) -> None:
+def test_bake_writes_a_fresh_secret_key(cookies: Cookies) -> None:
     """Each bake's .env holds its own key; the template and .env.example hold none."""
     keys = []
-    for name in ("one", "two"):
-        project = bake(tmp_path / name)
+    for _ in range(2):
+        project = bake(cookies)
         env = dict(
             line.split("=", 1)
             for line in (project / ".env").read_text().splitlines()
@@ -378,41 +393,98 @@ def test_bake_writes_a_fresh_secret_key(tmp_path: Path) -> None:
     assert all(len(key) >= 50 for key in keys)
 
 
-def test_bake_prints_next_steps(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("slug", ["email", "api", "config", "class", "library-api"])
+def test_bake_takes_slugs_that_name_modules_or_keywords(cookies: Cookies, slug: str) -> None:
+    """The slug only names the folder, pyproject.toml's project and Kubernetes resources:
+    names of modules, of the project's own packages, or keywords bake like any other."""
+    project = bake(cookies, project_slug=slug)
+
+    assert project.name == slug
+    assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"] == slug
+
+
+def test_bake_prints_next_steps(cookies: Cookies, capfd: pytest.CaptureFixture[str]) -> None:
     """The post-generation hook ends with the commands to run next."""
-    bake(tmp_path, project_name="Shelf")
+    bake(cookies, project_name="Shelf")
 
     out = capfd.readouterr().out
     assert "cd shelf" in out
     assert "poetry run python manage.py runserver" in out
 
 
+def refusal(
+    cookies: Cookies,
+    capfd: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    template: Path,
+    **context: str,
+) -> str:
+    """Bake ``template`` with ``context`` through pytest-cookies, expecting the pre-generation
+    hook to refuse; return the one ERROR line it printed, having checked that nothing was
+    left in the bake's output folder."""
+    result = cookies.bake(extra_context=context, template=str(template))
+
+    assert result.exit_code != 0
+    assert isinstance(result.exception, FailedHookException), repr(result.exception)
+    # The cookies fixture bakes into <tmp_path>/cookies/bakeNN, a folder per bake.
+    outputs = (tmp_path / "cookies").iterdir()
+    assert [list(folder.iterdir()) for folder in outputs] == [[]]
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR: ")]
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
 @pytest.mark.parametrize(
-    ("context", "field"),
+    ("context", "error"),
     [
-        pytest.param({"project_slug": "class"}, "project_slug", id="slug-keyword"),
-        pytest.param({"project_slug": "library-api"}, "project_slug", id="slug-not-identifier"),
-        pytest.param({"project_slug": "LibraryAPI"}, "project_slug", id="slug-uppercase"),
-        pytest.param({"project_slug": "django"}, "project_slug", id="slug-shadows-django"),
-        pytest.param({"project_slug": "books"}, "project_slug", id="slug-shadows-books"),
-        pytest.param({"project_name": "2024 Library"}, "project_slug", id="derived-slug-digit"),
-        pytest.param({"project_name": " "}, "project_name", id="name-empty"),
-        pytest.param({"email": "not-an-email"}, "email", id="email"),
-        pytest.param({"version": "v1 beta"}, "version", id="version"),
-        pytest.param({"timezone": "Moon/Base"}, "timezone", id="timezone"),
+        pytest.param(
+            {"project_slug": "library api"},
+            'ERROR: project_slug "library api": is not a name',
+            id="slug-with-space",
+        ),
+        pytest.param(
+            {"project_slug": "library_"},
+            'ERROR: project_slug "library_": is not a name',
+            id="slug-trailing-underscore",
+        ),
+        pytest.param(
+            {"project_slug": "LibraryAPI"},
+            'ERROR: project_slug "LibraryAPI": has uppercase letters',
+            id="slug-uppercase",
+        ),
+        pytest.param(
+            {"project_name": "A library " * 6},
+            f'ERROR: project_slug "{"_".join(["a_library"] * 6)}": is 59 characters long',
+            id="derived-slug-too-long",
+        ),
+        pytest.param({"project_name": " "}, 'ERROR: project_name " ": is empty', id="name-empty"),
+        pytest.param(
+            {"email": "not-an-email"},
+            'ERROR: email "not-an-email": is not a valid email address',
+            id="email",
+        ),
+        pytest.param(
+            {"version": "v1 beta"},
+            'ERROR: version "v1 beta": is not a PEP 440 version',
+            id="version",
+        ),
+        pytest.param(
+            {"timezone": "Moon/Base"},
+            'ERROR: timezone "Moon/Base": is not an IANA time zone name',
+            id="timezone",
+        ),
     ],
 )
 def test_unsupported_answers_fail_and_leave_nothing(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str], context: dict[str, str], field: str
+    cookies: Cookies,
+    capfd: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    context: dict[str, str],
+    error: str,
 ) -> None:
-    """A rejected answer stops the bake with one ERROR line naming it, and an empty folder."""
-    with pytest.raises(FailedHookException):
-        bake(tmp_path, **context)
-
-    assert list(tmp_path.iterdir()) == []
-    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR: ")]
-    assert len(errors) == 1
-    assert errors[0].startswith(f'ERROR: {field} "')
+    """A rejected answer stops the bake with one ERROR line naming it and saying what is
+    wrong, and leaves an empty output folder."""
+    assert refusal(cookies, capfd, tmp_path, ROOT, **context).startswith(error)
 
 
 @pytest.mark.parametrize(
@@ -425,33 +497,28 @@ def test_unsupported_answers_fail_and_leave_nothing(
     ],
 )
 def test_choice_outside_its_list_fails_and_leaves_nothing(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str], field: str, value: str
+    cookies: Cookies, capfd: pytest.CaptureFixture[str], tmp_path: Path, field: str, value: str
 ) -> None:
-    """An answer outside a choice list, from an edited replay file, is refused by the hook.
+    """An answer outside a choice list is refused by the hook itself.
 
-    (On the command line cookiecutter refuses such an override itself, before
-    any hook runs; a replay file skips that check.)
+    Cookiecutter refuses such an answer on the command line before any hook
+    runs, but an edited replay file skips that check. Here a copy of the
+    template offers the extra value in cookiecutter.json, so that only the
+    hook's own list stands in the way.
     """
-    replay = replay_file(tmp_path / "replay.json", **{field: value})
-    output = tmp_path / "out"
-    output.mkdir()
+    template = tmp_path / "template"
+    shutil.copytree(
+        ROOT,
+        template,
+        ignore=shutil.ignore_patterns(".git", ".venv*", ".demo", ".bench", "__pycache__"),
+    )
+    answers = json.loads((template / "cookiecutter.json").read_text())
+    answers[field].append(value)
+    (template / "cookiecutter.json").write_text(json.dumps(answers))
 
-    with pytest.raises(FailedHookException):
-        cookiecutter(str(ROOT), replay=str(replay), output_dir=str(output))
+    error = refusal(cookies, capfd, tmp_path, template, **{field: value})
 
-    assert list(output.iterdir()) == []
-    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR: ")]
-    assert errors == [errors[0]]
-    assert errors[0].startswith(f'ERROR: {field} "{value}": is not one of the offered choices.')
-
-
-def replay_file(path: Path, **answers: str) -> Path:
-    """A cookiecutter replay file: the default answers with ``answers`` on top."""
-    context = generate_context(context_file=str(ROOT / "cookiecutter.json"))
-    cookiecutter_answers = {**prompt_for_config(context, no_input=True), **answers}
-    cookiecutter_answers["_template"] = str(ROOT)
-    path.write_text(json.dumps({"cookiecutter": cookiecutter_answers}))
-    return path
+    assert error.startswith(f'ERROR: {field} "{value}": is not one of the offered choices.')
 
 
 HOSTILE: dict[str, Any] = {
@@ -463,10 +530,10 @@ HOSTILE: dict[str, Any] = {
 
 @pytest.mark.parametrize("combo", combination_params(SUPPORTED[:3]))
 def test_hostile_free_text_still_gives_valid_files(
-    tmp_path: Path, tools_venv: Path, combo: Combination
+    cookies: Cookies, tools_venv: Path, combo: Combination
 ) -> None:
     """Quotes, backslashes, non-ASCII, braces and newlines in answers break no file."""
-    project = bake(tmp_path, **combo.context, **HOSTILE)
+    project = bake(cookies, **combo.context, **HOSTILE)
 
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["description"] == (

@@ -8,41 +8,27 @@ Server variants skip where the server is unreachable, and fail instead when
 the CI environment variable is set.
 """
 
-import os
 import re
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pytest_cookies.plugin import Cookies
 
-from tests.conftest import (
+from tests.support import (
     SUPPORTED,
     Combination,
     bake,
     combination_params,
-    make,
     record_stat,
     require_server,
     tasks,
 )
-
-PG = {
-    "host": "127.0.0.1",
-    "port": int(os.environ.get("TEST_PG_PORT", "5432")),
-    "user": os.environ.get("TEST_PG_USER", "postgres"),
-}
-MYSQL = {
-    "host": "127.0.0.1",
-    "port": int(os.environ.get("TEST_MYSQL_PORT", "3306")),
-    "user": os.environ.get("TEST_MYSQL_USER", "root"),
-}
-SERVER_NAMES = {"postgresql": "PostgreSQL", "mysql": "MariaDB/MySQL"}
+from tests.support.databases import SERVER_NAMES, SERVERS, SUMMARY, Baked, baked_env, own_database
 
 # Every database x layout x authentication, on the interpreter that runs this suite.
 VARIANTS = tuple(
@@ -50,103 +36,18 @@ VARIANTS = tuple(
 )
 COVERAGE_TOTAL = re.compile(r"^TOTAL\s.*?(\d+)%$", re.MULTILINE)
 CONTRACT_CASES = re.compile(r"^\s+- (\d+) passing, 0 failing", re.MULTILINE)
-SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)")
 
 pytestmark = pytest.mark.slow
 
 
-@dataclass
-class Baked:
-    combo: Combination
-    project: Path
-    python: Path
-    env: dict[str, str]
-
-    def make(self, *targets: str, **env: str) -> subprocess.CompletedProcess[str]:
-        """Run the project's Makefile targets, with Poetry using the installed environment."""
-        return make(self.project, self.python, *targets, env=self.env, **env)
-
-    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        """Run the project's Python with ``args``; assert it succeeds."""
-        result = subprocess.run(
-            [str(self.python), *args],
-            cwd=self.project,
-            env={**self.env, **env},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert result.returncode == 0, f"{args}:\n{result.stdout}\n{result.stderr}"
-        return result
-
-
-def admin_sql(python: Path, database: str, statement: str) -> None:
-    """Run one administrative statement through the baked project's own driver."""
-    if database == "postgresql":
-        code = (
-            "import psycopg, sys\n"
-            f"with psycopg.connect(host={PG['host']!r}, port={PG['port']}, user={PG['user']!r},"
-            " dbname='postgres', autocommit=True) as conn:\n"
-            "    conn.execute(sys.argv[1])\n"
-        )
-    else:
-        code = (
-            "import MySQLdb, sys\n"
-            f"conn = MySQLdb.connect(host={MYSQL['host']!r}, port={MYSQL['port']},"
-            f" user={MYSQL['user']!r}, passwd='')\n"
-            "conn.cursor().execute(sys.argv[1])\n"
-            "conn.close()\n"
-        )
-    subprocess.run([str(python), "-c", code, statement], check=True, capture_output=True)
-
-
-def database_url(database: str, name: str) -> str:
-    if database == "postgresql":
-        return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
-    return f"mysql://{MYSQL['user']}@{MYSQL['host']}:{MYSQL['port']}/{name}"
-
-
-def quoted_name(database: str, name: str) -> str:
-    return f'"{name}"' if database == "postgresql" else f"`{name}`"
-
-
-def baked_env() -> dict[str, str]:
-    """This process's environment without what would steer a baked project elsewhere."""
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "PYTHONPATH", "VIRTUAL_ENV"}
-    }
-
-
-@contextmanager
-def own_database(python: Path, database: str, env: dict[str, str]) -> Iterator[None]:
-    """A fresh, uniquely named database on ``database``'s server, named in env's DATABASE_URL.
-
-    It is dropped afterwards, with the test database Django made beside it.
-    SQLite needs nothing: the project uses its own file.
-    """
-    if database == "sqlite":
-        yield
-        return
-    name = f"bake_{uuid.uuid4().hex[:12]}"
-    admin_sql(python, database, f"CREATE DATABASE {quoted_name(database, name)}")
-    env["DATABASE_URL"] = database_url(database, name)
-    try:
-        yield
-    finally:
-        for db in (name, f"test_{name}"):
-            admin_sql(python, database, f"DROP DATABASE IF EXISTS {quoted_name(database, db)}")
-
-
 @pytest.fixture(params=combination_params(VARIANTS))
-def baked(request: pytest.FixtureRequest, tmp_path: Path, tools_venv: Path) -> Iterator[Baked]:
+def baked(request: pytest.FixtureRequest, cookies: Cookies, tools_venv: Path) -> Iterator[Baked]:
     """A bake of the variant, installed, with a fresh database of its own on its server."""
     combo: Combination = request.param
-    server = {"postgresql": PG, "mysql": MYSQL}.get(combo.database)
+    server = SERVERS.get(combo.database)
     if server is not None:
         require_server(SERVER_NAMES[combo.database], server["host"], server["port"])
-    project = bake(tmp_path, **combo.context)
+    project = bake(cookies, **combo.context)
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
     env = baked_env()
     with own_database(python, combo.database, env):
@@ -230,11 +131,11 @@ SERVER_VARIANTS = tuple(combo for combo in VARIANTS if combo.database != "sqlite
     ],
 )
 def test_server_variant_never_falls_back_to_sqlite(
-    combo: Combination, tmp_path: Path, tools_venv: Path
+    combo: Combination, cookies: Cookies, tools_venv: Path
 ) -> None:
     """Without its server, a fresh bake's pytest and runserver stop at once in one line naming
     `make db`; without DATABASE_URL they refuse to start instead of using a SQLite file."""
-    project = bake(tmp_path, **combo.context)
+    project = bake(cookies, **combo.context)
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
     env = {**baked_env(), "DB_PORT": "1"}  # the baked .env's URL, on a port nobody serves
 

@@ -19,17 +19,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from pytest_cookies.plugin import Cookies
 
-from tests.conftest import (
-    IN_CI,
-    SUPPORTED,
-    bake,
-    combination_params,
-    free_port,
-    make,
-    project_env,
-    tasks,
-)
+import tasks
+from tests.support import IN_CI, SUPPORTED, bake, combination_params, free_port, make, project_env
 
 pytestmark = pytest.mark.slow
 
@@ -47,9 +40,9 @@ def make_installed() -> None:
 
 
 @pytest.fixture
-def installed(tmp_path: Path, tools_venv: Path) -> tuple[Path, Path]:
+def installed(cookies: Cookies, tools_venv: Path) -> tuple[Path, Path]:
     """A default SQLite bake and its installed environment's python."""
-    project = bake(tmp_path, database="sqlite")
+    project = bake(cookies, database="sqlite")
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
     return project, python
 
@@ -213,13 +206,13 @@ def test_pre_commit_passes_on_a_fresh_bake(installed: tuple[Path, Path]) -> None
 
 
 @pytest.fixture(params=combination_params(SUPPORTED[:2] + SUPPORTED[6:7]))
-def rebaked(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path]:
+def rebaked(request: pytest.FixtureRequest, cookies: Cookies) -> tuple[Path, Path]:
     combo = request.param
-    first = bake(tmp_path / "first", **combo.context, project_name="Replay Me")
+    first = bake(cookies, **combo.context, project_name="Replay Me")
     state = json.loads((first / ".cruft.json").read_text())
     # As cruft renders a project again: the answers only, no private keys.
     answers = {k: v for k, v in state["context"]["cookiecutter"].items() if not k.startswith("_")}
-    second = bake(tmp_path / "second", **answers)
+    second = bake(cookies, **answers)
     return first, second
 
 

@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_cookies.plugin import Cookies
 
-from tests.conftest import IN_CI, bake, served, tasks
+import tasks
+from tests.support import IN_CI, bake, served
 
 pytestmark = pytest.mark.slow
 
@@ -42,9 +44,9 @@ def chromium() -> str:
 
 
 @pytest.fixture
-def served_docs(tmp_path: Path, tools_venv: Path) -> Iterator[str]:
+def served_docs(cookies: Cookies, tools_venv: Path) -> Iterator[str]:
     """A fresh default bake (SQLite), migrated and served by runserver; yields its base URL."""
-    project = bake(tmp_path / "bake", database="sqlite")
+    project = bake(cookies, database="sqlite")
     python = str(tasks.bin_path(tasks.install_project(project, sys.executable), "python"))
     subprocess.run([python, "manage.py", "migrate", "--verbosity", "0"], cwd=project, check=True)
     with served(project, python) as base:

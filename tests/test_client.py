@@ -20,8 +20,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from pytest_cookies.plugin import Cookies
 
-from tests.conftest import bake, served, tasks
+import tasks
+from tests.support import bake, served
 
 pytestmark = pytest.mark.slow
 
@@ -53,9 +55,9 @@ def auth(request: pytest.FixtureRequest) -> Auth:
 
 
 @pytest.fixture
-def api_url(auth: Auth, tmp_path: Path, tools_venv: Path) -> Iterator[str]:
+def api_url(auth: Auth, cookies: Cookies, tools_venv: Path) -> Iterator[str]:
     """A SQLite bake with this authentication, migrated, with one user, served; its base URL."""
-    project = bake(tmp_path / "bake", database="sqlite", api_auth=auth.name)
+    project = bake(cookies, database="sqlite", api_auth=auth.name)
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
     # Nothing from this process may point the bake at another database or settings.
     env = {

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_cookies.plugin import Cookies
 
-from tests.conftest import IN_CI, bake, tasks
+import tasks
+from tests.support import IN_CI, bake
 
 TYPESCRIPT = "typescript@7.0.2"
 THEIA_DEV_CONTAINER = "@theia/dev-container@1.74.1"
@@ -73,10 +75,10 @@ def check(checker: Path, config: dict[str, Any], where: Path) -> subprocess.Comp
 
 @pytest.mark.parametrize("database", DATABASES)
 def test_devcontainer_json_follows_the_spec(
-    checker: Path, tmp_path: Path, tools_venv: Path, database: str
+    checker: Path, cookies: Cookies, tmp_path: Path, tools_venv: Path, database: str
 ) -> None:
     """The baked devcontainer.json is a valid compose-based Dev Container configuration."""
-    project = bake(tmp_path, database=database)
+    project = bake(cookies, database=database)
     config = json.loads((project / ".devcontainer" / "devcontainer.json").read_text())
 
     result = check(checker, config, tmp_path)
@@ -90,10 +92,14 @@ def test_devcontainer_json_follows_the_spec(
     [{"service": 5}, {"shutdownAction": "stopContainer"}, {"forwardPorts": [{"port": 8000}]}],
 )
 def test_devcontainer_check_fails_a_file_that_breaks_the_spec(
-    checker: Path, tmp_path: Path, tools_venv: Path, breakage: dict[str, Any]
+    checker: Path,
+    cookies: Cookies,
+    tmp_path: Path,
+    tools_venv: Path,
+    breakage: dict[str, Any],
 ) -> None:
     """The check can fail: a wrong type or value in a baked file is reported."""
-    project = bake(tmp_path, database="sqlite")
+    project = bake(cookies, database="sqlite")
     config = json.loads((project / ".devcontainer" / "devcontainer.json").read_text())
 
     result = check(checker, {**config, **breakage}, tmp_path)

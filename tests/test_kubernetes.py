@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 import yaml
+from pytest_cookies.plugin import Cookies
 
-from tests.conftest import bake, record_stat, tasks
+import tasks
+from tests.support import bake, record_stat
 
 pytestmark = pytest.mark.slow
 
@@ -42,10 +44,10 @@ def documents(folder: Path) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("database", ["postgresql", "mysql"])
 def test_kubernetes_manifests_validate_and_pass_checkov(
-    tmp_path: Path, k8s_tools: Path, database: str
+    cookies: Cookies, k8s_tools: Path, database: str
 ) -> None:
     """Strict schema validation and the static policy checks pass on every manifest."""
-    folder = bake(tmp_path, database=database) / "deploy" / "kubernetes"
+    folder = bake(cookies, database=database) / "deploy" / "kubernetes"
     manifests = sorted(p.name for p in folder.glob("*.yaml") if p.name != "kustomization.yaml")
 
     validate = subprocess.run(
@@ -79,11 +81,11 @@ def test_kubernetes_manifests_validate_and_pass_checkov(
     )  # fmt: skip
 
 
-def test_kubernetes_deployment_is_what_the_readme_says(tmp_path: Path) -> None:
+def test_kubernetes_deployment_is_what_the_readme_says(cookies: Cookies) -> None:
     """3 replicas; readiness on /health/ready, liveness and start-up on /health/live; limits;
     non-root as the image's user, read-only root with a writable /tmp, no capabilities,
     RuntimeDefault seccomp; the migrate Job runs migrate; the Secret example holds no secret."""
-    project = bake(tmp_path, database="postgresql")
+    project = bake(cookies, database="postgresql")
     found = documents(project / "deploy" / "kubernetes")
     deployment = found["Deployment/library-api-web"]
     pod = deployment["spec"]["template"]["spec"]
@@ -113,9 +115,9 @@ def test_kubernetes_deployment_is_what_the_readme_says(tmp_path: Path) -> None:
     assert all(re.search(r"replace|USER:PASSWORD|HOST", value) for value in secret.values())
 
 
-def test_sqlite_bake_has_no_kubernetes_manifests(tmp_path: Path) -> None:
+def test_sqlite_bake_has_no_kubernetes_manifests(cookies: Cookies) -> None:
     """Pods cannot share a SQLite file: no manifests, and the README says why."""
-    project = bake(tmp_path, database="sqlite")
+    project = bake(cookies, database="sqlite")
 
     assert not (project / "deploy" / "kubernetes").exists()
     assert "cannot share" in (project / "README.md").read_text()

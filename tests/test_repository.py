@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 
-from tests.conftest import ROOT, SUPPORTED, actionlint, check_github_workflow, tasks, zizmor
-from tests.test_docker import DEV_VARIANTS, DOCKER_VARIANTS
+import tasks
+from tests.support import ROOT, SUPPORTED, actionlint, check_github_workflow, zizmor
+from tests.support.docker import DEV_VARIANTS, DOCKER_VARIANTS
 
 # Everything but the template folder, which is Jinja (its bakes are linted instead).
 PYTHON_PATHS = ["hooks", "tests", "benchmarks", "tasks.py", "local_extensions.py"]

@@ -13,25 +13,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_cookies.plugin import Cookies
 
-from tests.conftest import (
+import tasks
+from tests.support import (
     Combination,
     bake,
     combination_params,
     project_env,
     record_stat,
     require_server,
-    tasks,
 )
-from tests.test_baked_project import (
-    MYSQL,
-    PG,
-    SERVER_NAMES,
-    SUMMARY,
-    Baked,
-    baked_env,
-    own_database,
-)
+from tests.support.databases import SERVER_NAMES, SERVERS, SUMMARY, Baked, baked_env, own_database
 
 pytestmark = pytest.mark.slow
 
@@ -54,12 +47,12 @@ OPERATIONS = re.compile(r"\[(GET|POST|PUT|PATCH|DELETE) /api/v1/loans/")
 
 
 @pytest.fixture(params=combination_params(VARIANTS))
-def baked(request: pytest.FixtureRequest, tmp_path: Path, tools_venv: Path) -> Iterator[Baked]:
+def baked(request: pytest.FixtureRequest, cookies: Cookies, tools_venv: Path) -> Iterator[Baked]:
     """A bake of the variant under git, installed, with a database of its own."""
     combo: Combination = request.param
-    server = {"postgresql": PG, "mysql": MYSQL}[combo.database]
+    server = SERVERS[combo.database]
     require_server(SERVER_NAMES[combo.database], server["host"], server["port"])
-    project = bake(tmp_path, **combo.context)
+    project = bake(cookies, **combo.context)
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
     git(project, "init", "-q")
     git(project, "add", "-A")

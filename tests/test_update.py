@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import (
+import tasks
+from tests.support import (
     ROOT,
     Combination,
     combination_params,
@@ -26,9 +27,8 @@ from tests.conftest import (
     project_env,
     record_stat,
     require_server,
-    tasks,
 )
-from tests.test_baked_project import MYSQL, PG, SERVER_NAMES, baked_env, own_database
+from tests.support.databases import SERVER_NAMES, SERVERS, baked_env, own_database
 
 pytestmark = pytest.mark.slow
 
@@ -201,7 +201,7 @@ def updated_from_previous_release(
     """A project baked at the previous release, changed by its owners, then updated to HEAD
     with exactly the shell steps CHANGELOG.md gives for that release."""
     combo: Combination = request.param
-    server = {"postgresql": PG, "mysql": MYSQL}.get(combo.database)
+    server = SERVERS.get(combo.database)
     if server is not None:
         require_server(SERVER_NAMES[combo.database], server["host"], server["port"])
     previous, _ = previous_release()

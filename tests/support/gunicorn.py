@@ -1,0 +1,114 @@
+"""A bake served by gunicorn with several workers, and the anonymous throttle measured."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import tasks
+from tests.support import free_port
+
+REDIS = {"host": "127.0.0.1", "port": int(os.environ.get("TEST_REDIS_PORT", "6379"))}
+# A database index of its own on the machine's Redis, emptied before use.
+REDIS_URL = f"redis://{REDIS['host']}:{REDIS['port']}/11"
+RATE = 60
+REQUESTS = 200
+WORKERS = 4
+
+
+def get_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def wait_until_live(base: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/health/live", timeout=2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def start_of_a_window(seconds: int = 60, margin: float = 20) -> None:
+    """Wait, if need be, until at least ``margin`` seconds of the current fixed window remain."""
+    into = time.time() % seconds
+    if into > seconds - margin:
+        time.sleep(seconds - into + 0.5)
+
+
+@contextmanager
+def gunicorn_served(
+    project: Path, workers: int = WORKERS
+) -> Iterator[Callable[[dict[str, str]], str]]:
+    """A SQLite bake, installed and migrated; calling what this yields serves it under
+    gunicorn with ``workers`` workers and the given extra environment, and returns its
+    base URL."""
+    python = str(tasks.bin_path(tasks.install_project(project, sys.executable), "python"))
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "REDIS_URL"}},
+        "DATABASE_URL": f"sqlite:///{project / 'db.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_THROTTLE_ANON": f"{RATE}/minute",
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_CMD_ARGS": "--access-logfile /dev/null",
+    }
+    subprocess.run(
+        [python, "manage.py", "migrate", "--verbosity", "0"],
+        cwd=project,
+        env={**env, "REDIS_URL": REDIS_URL},
+        check=True,
+    )
+    servers: list[subprocess.Popen[bytes]] = []
+
+    def serve(extra: dict[str, str]) -> str:
+        if "REDIS_URL" in extra:
+            flush = "import redis, sys; redis.Redis.from_url(sys.argv[1]).flushdb()"
+            subprocess.run([python, "-c", flush, extra["REDIS_URL"]], check=True)
+        port = free_port()
+        server = subprocess.Popen(
+            [python, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
+            cwd=project,
+            env={**env, **extra, "PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        servers.append(server)
+        base = f"http://127.0.0.1:{port}"
+        wait_until_live(base)
+        return base
+
+    try:
+        yield serve
+    finally:
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+
+
+def let_through(base: str) -> int:
+    """How many of REQUESTS anonymous reads of the book list, sent by 8 clients at once within
+    one window (so that every worker gets some), got 200."""
+    start_of_a_window()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(get_status, [f"{base}/api/v1/books/"] * REQUESTS))
+    assert set(codes) <= {200, 429}, codes
+    return codes.count(200)
