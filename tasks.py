@@ -26,11 +26,6 @@ ROOT = Path(__file__).resolve().parent
 TOOLS_VENV = ROOT / ".venv"
 DEMO_DIR = ROOT / ".demo"
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "django-drf-docker"
-# On this project's CI machines, Poetry needs a shim for the local package
-# index (../shared/pypi-compat, which .ci/pypi-compat extends); elsewhere the
-# shared folder does not exist and nothing is added.
-PYPI_COMPAT = ROOT / ".ci" / "pypi-compat"
-SHARED_PYPI_COMPAT = ROOT.parent / "shared" / "pypi-compat"
 DATABASES = ("postgresql", "sqlite", "mysql")
 API_AUTHS = ("token", "jwt")
 MIN_PYTHON = (3, 12)
@@ -46,13 +41,8 @@ def bin_path(venv_dir: Path, name: str) -> Path:
 
 
 def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for Poetry and the tools: the pypi-compat shim where it exists."""
-    env = {**os.environ, **(extra or {})}
-    if SHARED_PYPI_COMPAT.is_dir():
-        env["PYTHONPATH"] = os.pathsep.join(
-            part for part in (str(PYPI_COMPAT), env.get("PYTHONPATH", "")) if part
-        )
-    return env
+    """The environment for Poetry and the tools: this process's, with ``extra`` on top."""
+    return {**os.environ, **(extra or {})}
 
 
 def run(command: Sequence[str | Path], **kwargs: object) -> None:

@@ -3,10 +3,10 @@
 The shared shim makes Poetry fall back to the index's simple pages, asked
 for as JSON (PEP 691). Where the index answers those with HTML only (PEP
 503), Poetry fails with a JSONDecodeError; this reads the HTML page instead,
-as Poetry does for any non-PyPI index. `.ci/run` and tasks.py put this
-folder on PYTHONPATH only when ../shared/pypi-compat exists; the Docker
-tests append this file to the sandbox's Python images' sitecustomize (its
-names differ from the shared shim's, so both patches apply).
+as Poetry does for any non-PyPI index. `.ci/run` puts this folder on
+PYTHONPATH; with DJANGO_DRF_DOCKER_HOST_NETWORK=1 (also set by `.ci/run`)
+the Docker tests append this file to the sandbox's Python images'
+sitecustomize (its names differ from the shared shim's, so both apply).
 """
 
 import importlib.abc

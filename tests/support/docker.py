@@ -40,6 +40,9 @@ DEV_VARIANTS = (Combination("sqlite", "split"), Combination("mysql", "single"))
 
 HOST_NETWORK_ENV = "DJANGO_DRF_DOCKER_HOST_NETWORK"
 HOST_NETWORK = os.environ.get(HOST_NETWORK_ENV) == "1"
+# The same machines' package index serves HTML simple pages only; .ci/run puts
+# this fallback on PYTHONPATH, and host-network runs add it to the stand-ins.
+INDEX_SHIM = tasks.ROOT / ".ci" / "pypi-compat"
 # Ports per stack, clear of the machine's own 5432/3306/6379/8000.
 WEB_PORT_BASE, PG_PORT_BASE, MYSQL_PORT_BASE = 18100, 15500, 13400
 # On the host network, each stack's cache listens at this base plus its web
@@ -258,9 +261,8 @@ def patch_python_standins() -> None:
     if not HOST_NETWORK:
         return
     fix_python_standin_permissions("python:3.12-slim")
-    if tasks.SHARED_PYPI_COMPAT.is_dir():
-        for tag in PYTHON_STANDINS:
-            add_index_html_fallback(tag)
+    for tag in PYTHON_STANDINS:
+        add_index_html_fallback(tag)
 
 
 def fix_python_standin_permissions(tag: str) -> None:
@@ -315,7 +317,7 @@ def add_index_html_fallback(tag: str) -> None:
     if subprocess.run([*probe, check], capture_output=True, check=False).returncode == 0:
         return
     with tempfile.TemporaryDirectory() as context:
-        shutil.copy(tasks.PYPI_COMPAT / "sitecustomize.py", Path(context) / "fallback.py")
+        shutil.copy(INDEX_SHIM / "sitecustomize.py", Path(context) / "fallback.py")
         dockerfile = (
             f"FROM {tag}\n"
             "COPY fallback.py /tmp/fallback.py\n"
