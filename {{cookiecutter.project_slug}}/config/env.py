@@ -5,9 +5,11 @@ https://github.com/sloria/environs
 
 from pathlib import Path
 
+from dotenv import load_dotenv
 from environs import Env
 
+# Values already in the environment win over the .env file, in the
+# ${VAR} references inside it too (as with docker compose), so a deployment
+# or a test run can override any line of it. python-dotenv comes with environs.
+load_dotenv(Path(__file__).resolve().parent.parent / ".env", override=False)
 env = Env()
-# Values already in the environment win over the .env file, so a deployment
-# (or a test run) can override any line of it.
-env.read_env(Path(__file__).resolve().parent.parent / ".env", recurse=False)
