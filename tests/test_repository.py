@@ -12,7 +12,7 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 import tasks
-from tests.support import ROOT, SUPPORTED, actionlint, check_github_workflow, zizmor
+from tests.support import ROOT, SUPPORTED, actionlint, bake, check_github_workflow, zizmor
 from tests.support.docker import DEV_VARIANTS, DOCKER_VARIANTS
 
 # Everything but the template folder, which is Jinja (its bakes are linted instead).
@@ -225,3 +225,30 @@ def test_readme_names_the_variants_the_tests_run() -> None:
 
     assert set(VARIANT_ID.findall(readme)) <= {combo.id for combo in SUPPORTED} | on_docker
     assert set(VARIANT_ID.findall(docker)) == on_docker
+
+
+POETRY_VERSION = re.compile(r"poetry==([0-9][^\s\"']*)|POETRY_VERSION: \"([^\"]+)\"")
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite", "mysql"])
+def test_poetry_is_pinned_once(cookies: object, database: str) -> None:
+    """One Poetry version everywhere: the dev group's pin, which locks every bake, is
+    cookiecutter.json's _poetry_version, the only version a bake's Dockerfile and CI name."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    pinned = next(
+        spec.split("==")[1]
+        for spec in pyproject["dependency-groups"]["dev"]
+        if spec.startswith("poetry==")
+    )
+    template = json.loads((ROOT / "cookiecutter.json").read_text())
+    project = bake(cookies, database=database)
+
+    named = {
+        version
+        for path in (project / "Dockerfile", project / ".github" / "workflows" / "ci.yml")
+        for match in POETRY_VERSION.finditer(path.read_text())
+        for version in match.groups()
+        if version and not version.startswith("$")
+    }
+    assert template["_poetry_version"] == pinned
+    assert named == {pinned}
