@@ -8,8 +8,8 @@ from pathlib import Path
 from dotenv import load_dotenv
 from environs import Env
 
-# Values already in the environment win over the .env file, in the
-# ${VAR} references inside it too (as with docker compose), so a deployment
+# Values already in the environment win over the .env file, in its
+# references to other variables too (as in docker compose), so a deployment
 # or a test run can override any line of it. python-dotenv comes with environs.
 load_dotenv(Path(__file__).resolve().parent.parent / ".env", override=False)
 env = Env()
