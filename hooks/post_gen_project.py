@@ -38,6 +38,14 @@ DATABASE_MODULES: Final[tuple[Path, ...]] = (
     Path("api_core", "database_errors"),
     Path("tests", "test_query_plans"),
 )
+AUTHS: Final[tuple[str, ...]] = ("token", "jwt")
+# Modules with one version per authentication: NAME_<api_auth>.py becomes NAME.py.
+# keep_auth_files runs before apply_app_layout, so api/ is still at the top.
+AUTH_MODULES: Final[tuple[Path, ...]] = (
+    Path("config", "settings", "auth"),
+    Path("api", "auth_urls"),
+    Path("tests", "credentials"),
+)
 # Kubernetes manifests: pods cannot share a SQLite file, so SQLite has none.
 KUBERNETES_DIR: Final = Path("deploy", "kubernetes")
 # Files that only PostgreSQL uses (its trigram search indexes).
@@ -48,6 +56,17 @@ LICENSES_DIR: Final = Path("_licenses")
 CRUFT_FILE: Final = ".cruft.json"
 # .env.example lines left empty for the hook to fill with fresh random values.
 SECRET_VARIABLES: Final[tuple[str, ...]] = ("DJANGO_SECRET_KEY", "DB_PASSWORD", "DB_ROOT_PASSWORD")
+
+
+def keep_chosen_modules(
+    project: Path, modules: tuple[Path, ...], choice: str, choices: tuple[str, ...]
+) -> None:
+    """For each module NAME, NAME_<choice>.py becomes NAME.py; the other choices' versions go."""
+    for module in modules:
+        chosen = project / module.with_name(f"{module.name}_{choice}.py")
+        chosen.replace(project / module.with_suffix(".py"))
+        for other in choices:
+            (project / module.with_name(f"{module.name}_{other}.py")).unlink(missing_ok=True)
 
 
 def keep_lock_file(project: Path, database: str, api_auth: str) -> None:
@@ -67,11 +86,7 @@ def keep_database_files(project: Path, database: str) -> None:
     (project / WORKFLOW).parent.mkdir(parents=True, exist_ok=True)
     (project / GITHUB_DIR / database / "ci.yml").replace(project / WORKFLOW)
     shutil.rmtree(project / GITHUB_DIR)
-    for module in DATABASE_MODULES:
-        chosen = project / module.with_name(f"{module.name}_{database}.py")
-        chosen.replace(project / module.with_suffix(".py"))
-        for other in DATABASES:
-            (project / module.with_name(f"{module.name}_{other}.py")).unlink(missing_ok=True)
+    keep_chosen_modules(project, DATABASE_MODULES, database, DATABASES)
     if database != "postgresql":
         for path in POSTGRESQL_FILES:
             (project / path).unlink()
@@ -86,8 +101,10 @@ def move_api_into_books(project: Path) -> None:
     (target / "apps.py").unlink()
 
 
-def keep_auth_tests(project: Path, api_auth: str) -> None:
-    """Keep the tests of the chosen authentication; delete the other's."""
+def keep_auth_files(project: Path, api_auth: str) -> None:
+    """Give the chosen authentication its settings, URLs, test credentials and tests;
+    delete the other's."""
+    keep_chosen_modules(project, AUTH_MODULES, api_auth, AUTHS)
     for path in (project / "tests").glob("test_auth_*.py"):
         if path.name != f"test_auth_{api_auth}.py":
             path.unlink()
@@ -238,7 +255,7 @@ def main() -> int:
     project = Path.cwd()
     keep_lock_file(project, DATABASE, API_AUTH)
     keep_database_files(project, DATABASE)
-    keep_auth_tests(project, API_AUTH)
+    keep_auth_files(project, API_AUTH)
     keep_license(project, LICENSE)
     apply_app_layout(project, APP_LAYOUT)
     write_env_file(project)

@@ -169,6 +169,9 @@ DATABASE_MODULES = (
     "api_core/database_errors",
     "tests/test_query_plans",
 )
+# Modules the post-generation hook keeps one version of, per authentication.
+AUTH_MODULES = ("config/settings/auth", "api/auth_urls", "tests/credentials")
+AUTHS = ("token", "jwt")
 
 
 def make_tree(root: Path) -> None:
@@ -182,6 +185,13 @@ def make_tree(root: Path) -> None:
             path = root / f"{module}_{database}.py"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(database)
+    for api_auth in AUTHS:
+        for module in AUTH_MODULES:
+            path = root / f"{module}_{api_auth}.py"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(api_auth)
+        (root / "tests" / f"test_auth_{api_auth}.py").write_text(api_auth)
+    (root / "tests" / "test_api.py").write_text("both")
     (root / "deploy" / "kubernetes").mkdir(parents=True)
     (root / "deploy" / "kubernetes" / "deployment.yaml").write_text("kind: Deployment")
     migrations = root / "books" / "migrations"
@@ -197,7 +207,8 @@ def post_gen_databases() -> tuple[str, ...]:
 def test_keep_database_files_keeps_only_the_chosen(
     post_gen: ModuleType, tmp_path: Path, database: str
 ) -> None:
-    """The chosen compose and settings files take their final names; the others are gone."""
+    """The chosen compose and settings files take their final names; the others are gone;
+    the authentication's files are left alone."""
     make_tree(tmp_path)
 
     post_gen.keep_database_files(tmp_path, database)
@@ -209,7 +220,7 @@ def test_keep_database_files_keeps_only_the_chosen(
     assert not (tmp_path / "_compose").exists()
     assert not (tmp_path / "_github").exists()
     settings = sorted(p.name for p in (tmp_path / "config" / "settings").iterdir())
-    assert settings == ["database.py"]
+    assert settings == ["auth_jwt.py", "auth_token.py", "database.py"]
     for module in DATABASE_MODULES:
         assert (tmp_path / f"{module}.py").read_text() == database
     assert not list(tmp_path.glob("**/*_postgresql.py"))
@@ -235,20 +246,25 @@ def test_keep_lock_file_keeps_the_one_for_the_answers(
     assert not (tmp_path / "_locks").exists()
 
 
-@pytest.mark.parametrize("api_auth", ["token", "jwt"])
-def test_keep_auth_tests_keeps_the_chosen_tests(
+@pytest.mark.parametrize("api_auth", AUTHS)
+def test_keep_auth_files_keeps_only_the_chosen(
     post_gen: ModuleType, tmp_path: Path, api_auth: str
 ) -> None:
-    """Only the chosen authentication's test module stays; other tests are untouched."""
-    (tmp_path / "tests").mkdir()
-    for name in ("test_auth_token.py", "test_auth_jwt.py", "test_api.py"):
-        (tmp_path / "tests" / name).write_text(name)
+    """The chosen authentication's settings, URLs and test credentials take their final
+    names, its tests stay; the other's are gone, and other tests are untouched."""
+    make_tree(tmp_path)
+    (other,) = set(AUTHS) - {api_auth}
 
-    post_gen.keep_auth_tests(tmp_path, api_auth)
+    post_gen.keep_auth_files(tmp_path, api_auth)
 
-    assert sorted(p.name for p in (tmp_path / "tests").iterdir()) == sorted(
-        ["test_api.py", f"test_auth_{api_auth}.py"]
-    )
+    for module in AUTH_MODULES:
+        assert (tmp_path / f"{module}.py").read_text() == api_auth
+    assert (tmp_path / "tests" / f"test_auth_{api_auth}.py").read_text() == api_auth
+    assert (tmp_path / "tests" / "test_api.py").read_text() == "both"
+    assert sorted(tmp_path.glob(f"**/*_{api_auth}.py")) == [
+        tmp_path / "tests" / f"test_auth_{api_auth}.py"
+    ]
+    assert list(tmp_path.glob(f"**/*_{other}.py")) == []
 
 
 def test_single_layout_moves_api_into_books(post_gen: ModuleType, tmp_path: Path) -> None:

@@ -252,3 +252,28 @@ def test_poetry_is_pinned_once(cookies: object, database: str) -> None:
     }
     assert template["_poetry_version"] == pinned
     assert named == {pinned}
+
+
+# Options live in files the post-generation hook keeps or deletes (STYLE.md,
+# habit 2); Jinja in the template's Python is left for the few lists that gain
+# or lose an entry.
+MOST_JINJA_TAGS_IN_PYTHON = 12
+
+
+def test_template_python_holds_few_jinja_tags_each_on_its_own_line() -> None:
+    """The template's Python files hold at most a dozen Jinja tags, and each tag is a
+    line of its own (``{%- if ... %}``), never inside a line of code or a string."""
+    lines = [
+        (path.relative_to(ROOT).as_posix(), line.strip())
+        for path in sorted((ROOT / "{{cookiecutter.project_slug}}").rglob("*.py"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if "{%" in line or "%}" in line
+    ]
+    tags = sum(line.count("{%") for _, line in lines)
+
+    assert 0 < tags <= MOST_JINJA_TAGS_IN_PYTHON
+    assert [
+        f"{path}: {line}"
+        for path, line in lines
+        if not (line.startswith("{%") and line.endswith("%}") and line.count("{%") == 1)
+    ] == []

@@ -35,14 +35,8 @@ ERROR_CODES: tuple[tuple[str, str], ...] = (
     ("parse_error", "The body is not valid JSON, or is nested too deeply."),
     ("not_authenticated", "The operation needs credentials and none were sent."),
     ("authentication_failed", "The credentials sent are invalid."),
-{%- if cookiecutter.api_auth == "jwt" %}
-    ("no_active_account", "No active account has the username and password sent."),
-    ("token_not_valid", "The token is invalid or expired, or a refresh token was used already."),
-    ("bad_authorization_header", "The Authorization header is not `Bearer <token>`."),
-    ("user_not_found", "The token's user no longer exists."),
-    ("user_inactive", "The token's user is inactive."),
-    ("password_changed", "The user's password changed after the token was issued."),
-{%- endif %}
+    # The chosen authentication's own codes (config/settings/auth.py).
+    *settings.AUTH_ERROR_CODES,
     ("permission_denied", "Signed in, but not allowed to do this."),
     ("not_found", "No such object, page or endpoint."),
     ("method_not_allowed", "The path does not take this method."),

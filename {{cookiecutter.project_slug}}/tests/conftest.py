@@ -9,16 +9,11 @@ from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from pytest_django import DjangoDbBlocker
-{%- if cookiecutter.api_auth == "token" %}
-from rest_framework.authtoken.models import Token
-{%- endif %}
 from rest_framework.test import APIClient
-{%- if cookiecutter.api_auth == "jwt" %}
-from rest_framework_simplejwt.tokens import RefreshToken
-{%- endif %}
 
 from api_core import errors
 from api_core.health import database_problem
+from tests.credentials import authorization_for
 from tests.factories import UserFactory
 
 
@@ -77,16 +72,6 @@ def error_codes_are_documented(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     listed = {code for code, _ in errors.ERROR_CODES}
     missing = sorted(set(sent) - listed)
     assert not missing, f"error codes missing from api_core.errors.ERROR_CODES: {missing}"
-
-
-def authorization_for(user: User) -> str:
-    """The Authorization header value with which API clients act as ``user``."""
-{%- if cookiecutter.api_auth == "token" %}
-    token, _ = Token.objects.get_or_create(user=user)
-    return f"Token {token.key}"
-{%- else %}
-    return f"Bearer {RefreshToken.for_user(user).access_token}"
-{%- endif %}
 
 
 def client_for(user: User) -> APIClient:

@@ -19,7 +19,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
-from tests.conftest import authorization_for
+from tests.credentials import authorization_for
 from tests.factories import BookFactory, UserFactory
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))

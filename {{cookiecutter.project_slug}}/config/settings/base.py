@@ -6,15 +6,17 @@ https://docs.djangoproject.com/en/6.1/topics/settings/
 https://docs.djangoproject.com/en/6.1/ref/settings/
 """
 
-{% if cookiecutter.api_auth == "jwt" -%}
-from datetime import timedelta
-{% endif -%}
 from pathlib import Path
 from typing import Any
 
 from environs import validate
 
 from config.env import env
+
+# The chosen authentication's settings (config/settings/auth.py): AUTH_APPS,
+# AUTH_CLASSES, AUTH_DESCRIPTION and AUTH_ERROR_CODES, used below, and any
+# settings of its library's own.
+from config.settings.auth import *  # noqa: F403
 from config.settings.database import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -54,11 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "rest_framework",
-{%- if cookiecutter.api_auth == "token" %}
-    "rest_framework.authtoken",
-{%- else %}
-    "rest_framework_simplejwt.token_blacklist",
-{%- endif %}
+    *AUTH_APPS,  # noqa: F405
     "api_core.apps.ApiCoreConfig",
     "books.apps.BooksConfig",
 {%- if cookiecutter.app_layout == "split" %}
@@ -182,11 +180,7 @@ REST_FRAMEWORK = {
     # header naming the scheme, rather than a bare 403. Sessions serve the
     # browsable API and the docs pages.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-{%- if cookiecutter.api_auth == "token" %}
-        "rest_framework.authentication.TokenAuthentication",
-{%- else %}
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-{%- endif %}
+        *AUTH_CLASSES,  # noqa: F405
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Reads are open to everyone; writes need a signed-in user. Views narrow
@@ -222,21 +216,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api_core.schema.ApiAutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-{%- if cookiecutter.api_auth == "jwt" %}
-
-
-# JSON Web Tokens: short-lived access tokens, refresh tokens that rotate and
-# cannot be used twice.
-# https://django-rest-framework-simplejwt.readthedocs.io/en/latest/settings.html
-
-SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("DJANGO_JWT_ACCESS_MINUTES", 5)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("DJANGO_JWT_REFRESH_DAYS", 1)),
-    "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,
-    "AUTH_HEADER_TYPES": ("Bearer",),
-}
-{%- endif %}
 
 
 # OpenAPI schema and its documentation pages, served from this project (the
@@ -250,15 +229,7 @@ SPECTACULAR_SETTINGS = {
         "The library's books.\n\n"
         "**Authentication**: reads are open; writes need a signed-in user and "
         "deleting needs a staff user. "
-{%- if cookiecutter.api_auth == "token" %}
-        "POST a username and password to `/api/v1/auth/token/` and send "
-        "`Authorization: Token <token>`.\n\n"
-{%- else %}
-        "POST a username and password to `/api/v1/auth/token/` for an access and a "
-        "refresh token; send `Authorization: Bearer <access>`; POST the refresh "
-        "token to `/api/v1/auth/token/refresh/` for new ones (each refresh token "
-        "works once).\n\n"
-{%- endif %}
+        f"{AUTH_DESCRIPTION}"  # noqa: F405
         "**Pagination**: lists come a page at a time (`page`, and `page_size` up "
         "to 100; 20 by default).\n\n"
         "**Errors**: every error response is JSON of one shape: `status`, `code`, "

@@ -1,0 +1,18 @@
+"""The token URL, under the API's namespace (api:token): a username and password buy a token."""
+
+from django.urls import path
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.settings import api_settings
+
+urlpatterns = [
+    # The project's parsers (JSON only, nesting bounded), not the view's own
+    # list; no authentication, as simplejwt's views: a stale Authorization
+    # header cannot block getting a new token, and the schema asks for none.
+    path(
+        "auth/token/",
+        ObtainAuthToken.as_view(
+            parser_classes=api_settings.DEFAULT_PARSER_CLASSES, authentication_classes=[]
+        ),
+        name="token",
+    ),
+]
