@@ -26,8 +26,16 @@ ROOT = Path(__file__).resolve().parent
 TOOLS_VENV = ROOT / ".venv"
 DEMO_DIR = ROOT / ".demo"
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "django-drf-docker"
-DATABASES = ("postgresql", "sqlite", "mysql")
-API_AUTHS = ("token", "jwt")
+
+
+def choices(field: str) -> tuple[str, ...]:
+    """cookiecutter.json's choices for ``field``, default first: the one list of them."""
+    with (ROOT / "cookiecutter.json").open(encoding="utf-8") as handle:
+        return tuple(json.load(handle)[field])
+
+
+DATABASES = choices("database")
+API_AUTHS = choices("api_auth")
 MIN_PYTHON = (3, 12)
 
 

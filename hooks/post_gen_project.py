@@ -23,7 +23,6 @@ LICENSE: Final[str] = json.loads(r'''{{ cookiecutter.open_source_license | tojso
 # (cookiecutter), or _commit (cruft, which records its own .cruft.json).
 CONTEXT: Final[dict[str, object]] = json.loads(r'''{{ cookiecutter | tojson }}''')
 
-DATABASES: Final[tuple[str, ...]] = ("postgresql", "sqlite", "mysql")
 LOCKS_DIR: Final = Path("_locks")
 COMPOSE_DIR: Final = Path("_compose")
 COMPOSE_FILES: Final[tuple[str, ...]] = ("docker-compose.yml", "compose.override.yml")
@@ -38,7 +37,6 @@ DATABASE_MODULES: Final[tuple[Path, ...]] = (
     Path("api_core", "database_errors"),
     Path("tests", "test_query_plans"),
 )
-AUTHS: Final[tuple[str, ...]] = ("token", "jwt")
 # Modules with one version per authentication: NAME_<api_auth>.py becomes NAME.py.
 # keep_auth_files runs before apply_app_layout, so api/ is still at the top.
 AUTH_MODULES: Final[tuple[Path, ...]] = (
@@ -58,15 +56,14 @@ CRUFT_FILE: Final = ".cruft.json"
 SECRET_VARIABLES: Final[tuple[str, ...]] = ("DJANGO_SECRET_KEY", "DB_PASSWORD", "DB_ROOT_PASSWORD")
 
 
-def keep_chosen_modules(
-    project: Path, modules: tuple[Path, ...], choice: str, choices: tuple[str, ...]
-) -> None:
-    """For each module NAME, NAME_<choice>.py becomes NAME.py; the other choices' versions go."""
+def keep_chosen_modules(project: Path, modules: tuple[Path, ...], choice: str) -> None:
+    """For each module NAME, NAME_<choice>.py becomes NAME.py; the other choices' versions
+    (every other NAME_*.py beside it) go."""
     for module in modules:
         chosen = project / module.with_name(f"{module.name}_{choice}.py")
         chosen.replace(project / module.with_suffix(".py"))
-        for other in choices:
-            (project / module.with_name(f"{module.name}_{other}.py")).unlink(missing_ok=True)
+        for other in (project / module).parent.glob(f"{module.name}_*.py"):
+            other.unlink()
 
 
 def keep_lock_file(project: Path, database: str, api_auth: str) -> None:
@@ -86,7 +83,7 @@ def keep_database_files(project: Path, database: str) -> None:
     (project / WORKFLOW).parent.mkdir(parents=True, exist_ok=True)
     (project / GITHUB_DIR / database / "ci.yml").replace(project / WORKFLOW)
     shutil.rmtree(project / GITHUB_DIR)
-    keep_chosen_modules(project, DATABASE_MODULES, database, DATABASES)
+    keep_chosen_modules(project, DATABASE_MODULES, database)
     if database != "postgresql":
         for path in POSTGRESQL_FILES:
             (project / path).unlink()
@@ -104,7 +101,7 @@ def move_api_into_books(project: Path) -> None:
 def keep_auth_files(project: Path, api_auth: str) -> None:
     """Give the chosen authentication its settings, URLs, test credentials and tests;
     delete the other's."""
-    keep_chosen_modules(project, AUTH_MODULES, api_auth, AUTHS)
+    keep_chosen_modules(project, AUTH_MODULES, api_auth)
     for path in (project / "tests").glob("test_auth_*.py"):
         if path.name != f"test_auth_{api_auth}.py":
             path.unlink()

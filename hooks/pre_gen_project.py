@@ -15,6 +15,7 @@ import re
 import sys
 import zoneinfo
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final
 
 # Every answer is read once, here, through JSON so that quotes, backslashes
@@ -34,19 +35,26 @@ ANSWERS: Final[dict[str, str]] = {
     "timezone": json.loads(r'''{{ cookiecutter.timezone | tojson }}'''),
 }
 
-CHOICES: Final[dict[str, tuple[str, ...]]] = {
-    "python_version": ("3.13", "3.12", "3.14"),
-    "database": ("postgresql", "sqlite", "mysql"),
-    "app_layout": ("split", "single"),
-    "api_auth": ("token", "jwt"),
-    "open_source_license": (
-        "MIT",
-        "BSD-3-Clause",
-        "Apache-2.0",
-        "GPL-3.0",
-        "Not open source",
-    ),
-}
+# cookiecutter names the template's folder in _repo_dir; cruft, which checks
+# answers against cookiecutter.json's choices itself, does not.
+CONTEXT: Final[dict[str, object]] = json.loads(r'''{{ cookiecutter | tojson }}''')
+
+
+def offered_choices(context: dict[str, object]) -> dict[str, tuple[str, ...]]:
+    """The choices cookiecutter.json offers, read from the template itself (its only list);
+    none when the context names no template folder."""
+    template_file = Path(str(context.get("_repo_dir", ""))) / "cookiecutter.json"
+    if not context.get("_repo_dir") or not template_file.is_file():
+        return {}
+    template = json.loads(template_file.read_text(encoding="utf-8"))
+    return {
+        field: tuple(choices)
+        for field, choices in template.items()
+        if isinstance(choices, list) and not field.startswith("_")
+    }
+
+
+CHOICES: Final[dict[str, tuple[str, ...]]] = offered_choices(CONTEXT)
 
 # The slug names the project's folder, its pyproject.toml project and (with
 # "-" for "_") the Kubernetes resources of server bakes, which must be

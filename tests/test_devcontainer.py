@@ -22,7 +22,7 @@ from tests.support import IN_CI, bake
 TYPESCRIPT = "typescript@7.0.2"
 THEIA_DEV_CONTAINER = "@theia/dev-container@1.74.1"
 TYPES_FILE = "package/src/electron-node/devcontainer-file.ts"
-DATABASES = ("postgresql", "sqlite", "mysql")
+DATABASES = tasks.choices("database")
 
 
 @pytest.fixture(scope="session")

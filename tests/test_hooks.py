@@ -13,13 +13,15 @@ from cookiecutter.environment import StrictEnvironment
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
+import tasks
 from tests.support import ROOT
 
 
 def render_hook(name: str, tmp_path: Path) -> ModuleType:
     """Render hooks/<name>.py as cookiecutter would for a default bake, and import it."""
     context = generate_context(context_file=str(ROOT / "cookiecutter.json"))
-    answers = prompt_for_config(context, no_input=True)
+    # As cookiecutter does: the template's folder rides along in the answers.
+    answers = {**prompt_for_config(context, no_input=True), "_repo_dir": str(ROOT)}
     env = StrictEnvironment(context={"cookiecutter": answers}, keep_trailing_newline=True)
     source = env.from_string((ROOT / "hooks" / f"{name}.py").read_text()).render(
         cookiecutter=answers
@@ -50,6 +52,20 @@ def test_pre_gen_reads_the_default_answers(pre_gen: ModuleType) -> None:
     assert pre_gen.ANSWERS["database"] == "postgresql"
     assert pre_gen.first_error(pre_gen.ANSWERS) is None
     assert pre_gen.main() == 0
+
+
+def test_pre_gen_takes_the_choices_from_cookiecutter_json(pre_gen: ModuleType) -> None:
+    """cookiecutter.json is the only list of choices: the hook reads it from the template
+    folder cookiecutter names, and checks nothing without one (cruft checks choices itself)."""
+    template = json.loads((ROOT / "cookiecutter.json").read_text())
+
+    assert {
+        field: tuple(value)
+        for field, value in template.items()
+        if isinstance(value, list) and not field.startswith("_")
+    } == pre_gen.CHOICES
+    assert {"database", "api_auth", "app_layout", "python_version"} <= set(pre_gen.CHOICES)
+    assert pre_gen.offered_choices({"project_slug": "x"}) == {}
 
 
 NOT_A_NAME = "is not a name the project's folder, pyproject.toml and Kubernetes resources"
@@ -171,7 +187,7 @@ DATABASE_MODULES = (
 )
 # Modules the post-generation hook keeps one version of, per authentication.
 AUTH_MODULES = ("config/settings/auth", "api/auth_urls", "tests/credentials")
-AUTHS = ("token", "jwt")
+AUTHS = tasks.choices("api_auth")
 
 
 def make_tree(root: Path) -> None:
@@ -200,7 +216,7 @@ def make_tree(root: Path) -> None:
 
 
 def post_gen_databases() -> tuple[str, ...]:
-    return ("postgresql", "sqlite", "mysql")
+    return tasks.choices("database")
 
 
 @pytest.mark.parametrize("database", post_gen_databases())
@@ -229,7 +245,7 @@ def test_keep_database_files_keeps_only_the_chosen(
     assert (tmp_path / "deploy" / "kubernetes").exists() == (database != "sqlite")
 
 
-@pytest.mark.parametrize("api_auth", ["token", "jwt"])
+@pytest.mark.parametrize("api_auth", tasks.choices("api_auth"))
 @pytest.mark.parametrize("database", post_gen_databases())
 def test_keep_lock_file_keeps_the_one_for_the_answers(
     post_gen: ModuleType, tmp_path: Path, database: str, api_auth: str
