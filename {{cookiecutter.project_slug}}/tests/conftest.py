@@ -1,10 +1,12 @@
 """Fixtures shared by the tests: clients with and without credentials."""
 
+import os
 from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from hypothesis import Phase, settings
 {%- if cookiecutter.api_auth == "token" %}
 from rest_framework.authtoken.models import Token
 {%- endif %}
@@ -14,6 +16,23 @@ from rest_framework_simplejwt.tokens import RefreshToken
 {%- endif %}
 
 from tests.factories import UserFactory
+
+# Hypothesis profiles, the contract tests' budget (tests/test_contract.py). "dev",
+# the default, keeps the edit-and-test loop short: 5 generated requests per
+# operation, different ones each run, and no explicit phase (schemathesis's
+# coverage phase, about 900 boundary and invalid-value requests, runs as explicit
+# examples). "ci" is the full budget: the coverage phase and 25 generated requests
+# per operation, reproducibly. Hypothesis loads "ci" by itself when the CI variable
+# is set; HYPOTHESIS_PROFILE=ci or --hypothesis-profile=ci (make test-full) chooses
+# it anywhere.
+settings.register_profile(
+    "dev", max_examples=5, phases=[Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+)
+settings.register_profile("ci", settings.get_profile("ci"), max_examples=25)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if settings.get_current_profile_name() == "ci" else "dev")
+)
 
 
 @pytest.fixture(autouse=True)
