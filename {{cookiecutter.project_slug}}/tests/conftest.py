@@ -1,5 +1,6 @@
 """Fixtures shared by the tests: clients with and without credentials."""
 
+import gc
 import os
 from collections.abc import Iterator
 
@@ -33,6 +34,13 @@ settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE")
     or ("ci" if settings.get_current_profile_name() == "ci" else "dev")
 )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish() -> None:
+    """Exempt what start-up and collection built (Django, the schema, every test) from
+    the garbage collector: its full passes would walk those objects again and again."""
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
