@@ -21,7 +21,7 @@ from tests.factories import UserFactory
 # Hypothesis profiles, the contract tests' budget (tests/test_contract.py). "dev",
 # the default, keeps the edit-and-test loop short: 5 generated requests per
 # operation, different ones each run, and no explicit phase (schemathesis's
-# coverage phase, about 900 boundary and invalid-value requests, runs as explicit
+# coverage phase, hundreds of boundary and invalid-value requests, runs as explicit
 # examples). "ci" is the full budget: the coverage phase and 25 generated requests
 # per operation, reproducibly. Hypothesis loads "ci" by itself when the CI variable
 # is set; HYPOTHESIS_PROFILE=ci or --hypothesis-profile=ci (make test-full) chooses
