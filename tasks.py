@@ -162,13 +162,24 @@ def install_project(project: Path, python: str | Path) -> Path:
             poetry = bin_path(TOOLS_VENV, "poetry")
             env = tool_env({"VIRTUAL_ENV": str(target), "POETRY_VIRTUALENVS_CREATE": "false"})
             env["PATH"] = os.pathsep.join((str(bin_path(target, "")), env["PATH"]))
+            # --compile, as the baked `make install`: bytecode even where none is
+            # written at import (PYTHONDONTWRITEBYTECODE).
             run(
-                [poetry, "sync", "--no-interaction"],
+                [poetry, "sync", "--no-interaction", "--compile"],
                 cwd=project,
                 env=env,
                 stdout=subprocess.DEVNULL,
             )
             (target / ".installed").write_text(key)
+            (target / ".compiled").touch()
+        if not (target / ".compiled").is_file():
+            # Installed before --compile was used: compile it once now.
+            compile_all = (
+                "import compileall, sysconfig; "
+                "compileall.compile_dir(sysconfig.get_path('purelib'), quiet=1, workers=0)"
+            )
+            run([bin_path(target, "python"), "-c", compile_all], stdout=subprocess.DEVNULL)
+            (target / ".compiled").touch()
     return target
 
 

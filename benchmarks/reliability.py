@@ -129,7 +129,8 @@ def check_contract(database: str) -> dict[str, Any]:
                 "--hypothesis-show-statistics", "tests/test_contract.py",
             ],
             cwd=project,
-            env={**env, "SCHEMATHESIS_MAX_EXAMPLES": "300"},
+            # The full profile (its coverage phase too), with 300 generated per operation.
+            env={**env, "HYPOTHESIS_PROFILE": "ci", "SCHEMATHESIS_MAX_EXAMPLES": "300"},
             capture_output=True,
             text=True,
             timeout=1800,

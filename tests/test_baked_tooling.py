@@ -26,8 +26,9 @@ from tests.support import IN_CI, SUPPORTED, bake, combination_params, free_port,
 
 pytestmark = pytest.mark.slow
 
-MAKE_TARGETS = ("install", "run", "test", "lint", "format", "typecheck", "migrate", "seed")
-MAKE_TARGETS += ("up", "down", "logs", "shell", "app", "lock", "template-check", "template-update")
+MAKE_TARGETS = ("install", "run", "test", "test-full", "lint", "format", "typecheck", "migrate")
+MAKE_TARGETS += ("seed", "up", "down", "logs", "shell", "app", "lock")
+MAKE_TARGETS += ("template-check", "template-update")
 
 
 @pytest.fixture(scope="module", autouse=True)

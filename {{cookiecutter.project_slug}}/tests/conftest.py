@@ -1,5 +1,7 @@
 """Fixtures shared by the tests: a database that answers, clients with and without credentials."""
 
+import gc
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from hypothesis import Phase, settings
 from pytest_django import DjangoDbBlocker
 from rest_framework.test import APIClient
 
@@ -15,6 +18,30 @@ from api_core import errors
 from api_core.health import database_problem
 from tests.credentials import authorization_for
 from tests.factories import UserFactory
+
+# Hypothesis profiles, the contract tests' budget (tests/test_contract.py). "dev",
+# the default, keeps the edit-and-test loop short: 5 generated requests per
+# operation, different ones each run, and no explicit phase (schemathesis's
+# coverage phase, hundreds of boundary and invalid-value requests, runs as explicit
+# examples). "ci" is the full budget: the coverage phase and 25 generated requests
+# per operation, reproducibly. Hypothesis loads "ci" by itself when the CI variable
+# is set; HYPOTHESIS_PROFILE=ci or --hypothesis-profile=ci (make test-full) chooses
+# it anywhere.
+settings.register_profile(
+    "dev", max_examples=5, phases=[Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+)
+settings.register_profile("ci", settings.get_profile("ci"), max_examples=25)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if settings.get_current_profile_name() == "ci" else "dev")
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish() -> None:
+    """Exempt what start-up and collection built (Django, the schema, every test) from
+    the garbage collector: its full passes would walk those objects again and again."""
+    gc.freeze()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,8 +4,10 @@ schemathesis reads /api/schema/, generates requests for every operation
 (valid and unusual input alike), sends them to the application in process,
 and checks each response: never a server error, and status code, headers
 and body exactly as the schema documents them. Every operation runs twice:
-anonymously and as a staff user. SCHEMATHESIS_MAX_EXAMPLES sets the number
-of requests per operation (25 by default).
+anonymously and as a staff user. The Hypothesis profile sets how many
+requests (tests/conftest.py): a few by default, the full budget in CI and
+with `make test-full`; SCHEMATHESIS_MAX_EXAMPLES overrides the number of
+generated requests per operation.
 """
 
 import os
@@ -22,7 +24,9 @@ from hypothesis import HealthCheck, settings
 from tests.credentials import authorization_for
 from tests.factories import BookFactory, UserFactory
 
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
+# Generated requests per operation: the loaded Hypothesis profile's budget
+# (tests/conftest.py), unless SCHEMATHESIS_MAX_EXAMPLES says otherwise.
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES") or settings().max_examples)
 # What the schema promises. Not positive_data_acceptance: the API rightly
 # refuses some schema-valid input (an ISBN's check digit, wrong credentials).
 CHECKS = [
@@ -59,6 +63,7 @@ def some_books(db: None) -> None:
     BookFactory.create_batch(3)
 
 
+# The rest (phases, randomness, example database) comes from the profile.
 CONTRACT_SETTINGS = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,

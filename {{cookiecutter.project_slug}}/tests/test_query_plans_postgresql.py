@@ -6,13 +6,14 @@ without sorting; filters and search (through the trigram indexes) use an
 index instead of a sequential scan. README.md, "Large catalogues".
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.plans import FILTERS, ORDERINGS, SEARCH, fill_catalogue, page_query
+from tests.plans import FILTERS, ORDERINGS, SEARCH, committed_catalogue, page_query
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -20,11 +21,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def large_catalogue(transactional_db: Any) -> None:
+@pytest.fixture(scope="module")
+def large_catalogue(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     # VACUUM refuses a transaction; it also empties the trigram indexes'
     # pending lists, as autovacuum does after a load.
-    fill_catalogue("VACUUM ANALYZE books_book")
+    with committed_catalogue(django_db_blocker, "VACUUM ANALYZE books_book"):
+        yield
 
 
 def plan(sql: str) -> str:
@@ -33,7 +35,7 @@ def plan(sql: str) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-@pytest.mark.usefixtures("large_catalogue")
+@pytest.mark.usefixtures("large_catalogue", "db")
 def test_orderings_read_their_page_from_an_index(api_client: APIClient) -> None:
     """Every ordering (and a later page) is an index scan with no sort."""
     plans = {name: plan(page_query(api_client, params)) for name, params in ORDERINGS.items()}
@@ -46,7 +48,7 @@ def test_orderings_read_their_page_from_an_index(api_client: APIClient) -> None:
     assert sorted_or_scanned == {}
 
 
-@pytest.mark.usefixtures("large_catalogue")
+@pytest.mark.usefixtures("large_catalogue", "db")
 def test_filters_and_search_use_indexes(api_client: APIClient) -> None:
     """No filter reads the whole table; search reads the trigram indexes of all three
     searched columns."""

@@ -7,18 +7,20 @@ substring match (search, the author filter) cannot use one here: it walks
 the order's index until the page is full. README.md, "Large catalogues".
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.plans import FILTERS, ORDERINGS, fill_catalogue, page_query
+from tests.plans import FILTERS, ORDERINGS, committed_catalogue, page_query
 
 
-@pytest.fixture
-def large_catalogue(transactional_db: Any) -> None:
-    fill_catalogue("ANALYZE")
+@pytest.fixture(scope="module")
+def large_catalogue(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    with committed_catalogue(django_db_blocker, "ANALYZE"):
+        yield
 
 
 def plan(sql: str) -> list[str]:
@@ -32,7 +34,7 @@ def reads_the_table(details: list[str]) -> bool:
     return any(step.startswith(("SCAN", "SEARCH")) and "USING" not in step for step in details)
 
 
-@pytest.mark.usefixtures("large_catalogue")
+@pytest.mark.usefixtures("large_catalogue", "db")
 def test_orderings_read_their_page_from_an_index(api_client: APIClient) -> None:
     """Every ordering (and a later page) reads an index, with no temporary B-tree."""
     plans = {name: plan(page_query(api_client, params)) for name, params in ORDERINGS.items()}
@@ -45,7 +47,7 @@ def test_orderings_read_their_page_from_an_index(api_client: APIClient) -> None:
     assert sorted_or_scanned == {}
 
 
-@pytest.mark.usefixtures("large_catalogue")
+@pytest.mark.usefixtures("large_catalogue", "db")
 def test_filters_use_indexes(api_client: APIClient) -> None:
     """The ISBN and date filters, and the author filter's order, come from an index."""
     plans = {name: plan(page_query(api_client, params)) for name, params in FILTERS.items()}
