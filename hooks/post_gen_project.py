@@ -28,8 +28,6 @@ COMPOSE_DIR: Final = Path("_compose")
 COMPOSE_FILES: Final[tuple[str, ...]] = ("docker-compose.yml", "compose.override.yml")
 # The dev container runs the compose services, which differ per database.
 DEVCONTAINER: Final = Path(".devcontainer", "devcontainer.json")
-GITHUB_DIR: Final = Path("_github")
-WORKFLOW: Final = Path(".github", "workflows", "ci.yml")
 # Modules with one version per database: NAME_<database>.py becomes NAME.py.
 DATABASE_MODULES: Final[tuple[Path, ...]] = (
     Path("config", "settings", "database"),
@@ -73,16 +71,13 @@ def keep_lock_file(project: Path, database: str, api_auth: str) -> None:
 
 
 def keep_database_files(project: Path, database: str) -> None:
-    """Give the chosen database its compose, dev container, CI, settings and other
+    """Give the chosen database its compose, dev container, settings and other
     per-database files; delete the others'."""
     for name in COMPOSE_FILES:
         (project / COMPOSE_DIR / database / name).replace(project / name)
     (project / DEVCONTAINER).parent.mkdir(exist_ok=True)
     (project / COMPOSE_DIR / database / DEVCONTAINER.name).replace(project / DEVCONTAINER)
     shutil.rmtree(project / COMPOSE_DIR)
-    (project / WORKFLOW).parent.mkdir(parents=True, exist_ok=True)
-    (project / GITHUB_DIR / database / "ci.yml").replace(project / WORKFLOW)
-    shutil.rmtree(project / GITHUB_DIR)
     keep_chosen_modules(project, DATABASE_MODULES, database)
     if database != "postgresql":
         for path in POSTGRESQL_FILES:

@@ -193,8 +193,6 @@ AUTHS = tasks.choices("api_auth")
 def make_tree(root: Path) -> None:
     for database in post_gen_databases():
         (root / "_compose" / database).mkdir(parents=True)
-        (root / "_github" / database).mkdir(parents=True)
-        (root / "_github" / database / "ci.yml").write_text(database)
         for name in ("docker-compose.yml", "compose.override.yml", "devcontainer.json"):
             (root / "_compose" / database / name).write_text(database)
         for module in DATABASE_MODULES:
@@ -232,9 +230,7 @@ def test_keep_database_files_keeps_only_the_chosen(
     assert (tmp_path / "docker-compose.yml").read_text() == database
     assert (tmp_path / "compose.override.yml").read_text() == database
     assert (tmp_path / ".devcontainer" / "devcontainer.json").read_text() == database
-    assert (tmp_path / ".github" / "workflows" / "ci.yml").read_text() == database
     assert not (tmp_path / "_compose").exists()
-    assert not (tmp_path / "_github").exists()
     settings = sorted(p.name for p in (tmp_path / "config" / "settings").iterdir())
     assert settings == ["auth_jwt.py", "auth_token.py", "database.py"]
     for module in DATABASE_MODULES:
