@@ -8,10 +8,14 @@ urlpatterns = [
     # The project's parsers (JSON only, nesting bounded), not the view's own
     # list; no authentication, as simplejwt's views: a stale Authorization
     # header cannot block getting a new token, and the schema asks for none.
+    # The project's throttles too: DRF's view has none, which would leave
+    # password guessing unlimited here.
     path(
         "auth/token/",
         ObtainAuthToken.as_view(
-            parser_classes=api_settings.DEFAULT_PARSER_CLASSES, authentication_classes=[]
+            parser_classes=api_settings.DEFAULT_PARSER_CLASSES,
+            authentication_classes=[],
+            throttle_classes=api_settings.DEFAULT_THROTTLE_CLASSES,
         ),
         name="token",
     ),

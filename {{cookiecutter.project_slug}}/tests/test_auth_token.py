@@ -6,6 +6,7 @@ from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from api_core.throttling import AnonRateThrottle
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +59,22 @@ def test_invalid_token_is_401(api_client: APIClient) -> None:
     assert response.status_code == status.HTTP_401_UNAUTHORIZED
     assert response.data["code"] == "authentication_failed"
     assert response["WWW-Authenticate"] == "Token"
+
+
+def test_password_guessing_on_the_token_endpoint_is_throttled(
+    api_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token endpoint counts anonymous attempts like every view: past the rate, 429."""
+    monkeypatch.setattr(AnonRateThrottle, "get_rate", lambda self: "2/minute")
+    # Mid-window, so the attempts cannot straddle the start of a new minute.
+    monkeypatch.setattr(AnonRateThrottle, "timer", lambda self: 1_000_000 * 60 + 30.0)
+    user = UserFactory.create()
+    guess = {"username": user.username, "password": "not-the-password"}
+
+    codes = [api_client.post(TOKEN_URL, guess).status_code for _ in range(3)]
+
+    assert codes == [
+        status.HTTP_400_BAD_REQUEST,
+        status.HTTP_400_BAD_REQUEST,
+        status.HTTP_429_TOO_MANY_REQUESTS,
+    ]
