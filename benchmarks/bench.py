@@ -60,6 +60,9 @@ RESULTS = ROOT / ".bench" / "bench.json"
 DATABASES = tuple(sorted(tasks.choices("database"), key=lambda database: database != "sqlite"))
 BOOKS = 1_000
 WRK_SECONDS = 8
+# 2 workers x 2 threads, and no worker recycling mid-measurement (a restart
+# shows as a p99 spike).
+GUNICORN_ARGS = "--workers 2 --threads 2 --max-requests 0"
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 # Added to a bake for the benchmark only: the same JSON as the API's list and
@@ -393,10 +396,6 @@ def gunicorn(database: str, tmp: Path) -> Iterator[tuple[str, Callable[..., str]
             # The machine's Redis, a database index of the benchmark's own.
             REDIS_URL=BENCH_REDIS_URL,
             PORT=str(port),
-            GUNICORN_WORKERS="2",
-            GUNICORN_THREADS="2",
-            # No worker recycling mid-measurement: a restart shows as a p99 spike.
-            GUNICORN_MAX_REQUESTS="0",
         )
 
         def manage(*args: str) -> str:
@@ -409,7 +408,7 @@ def gunicorn(database: str, tmp: Path) -> Iterator[tuple[str, Callable[..., str]
         server = subprocess.Popen(
             [str(python), "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
             cwd=project,
-            env={**env, "GUNICORN_CMD_ARGS": "--access-logfile /dev/null"},
+            env={**env, "GUNICORN_CMD_ARGS": f"{GUNICORN_ARGS} --access-logfile /dev/null"},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -498,11 +497,9 @@ def bench_proxy() -> dict[str, Any]:
     from tests.support.docker import replicas_stack
 
     web_env = {
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_MAX_REQUESTS": "0",
         "DJANGO_THROTTLE_ANON": "1000000/second",
         "DJANGO_THROTTLE_USER": "1000000/second",
-        "GUNICORN_CMD_ARGS": "--reuse-port --access-logfile /dev/null",
+        "GUNICORN_CMD_ARGS": f"{GUNICORN_ARGS} --access-logfile /dev/null",
     }
     figures: dict[str, Any] = {}
     for replicas in (1, 3):

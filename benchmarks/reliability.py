@@ -291,7 +291,7 @@ def check_throttle() -> dict[str, Any]:
             gunicorn_served(quiet_bake(Path(tmp), database="sqlite"), workers) as serve,
         ):
             figures[f"{workers} worker(s)"] = let_through(serve({"REDIS_URL": REDIS_URL}))
-    web_env = {"GUNICORN_WORKERS": "4", "DJANGO_THROTTLE_ANON": f"{RATE}/minute"}
+    web_env = {"GUNICORN_CMD_ARGS": "--workers 4", "DJANGO_THROTTLE_ANON": f"{RATE}/minute"}
     with (
         tempfile.TemporaryDirectory() as tmp,
         replicas_stack(quiet_bake(Path(tmp), database="postgresql"), 76, web_env) as stack,

@@ -192,11 +192,12 @@ SETTING_READS = re.compile(
     r"""(?:\benv\.\w+\(\s*|\brequired\(\s*|os\.environ\.get\(|os\.environ\[)["']([A-Z][A-Z0-9_]+)["']"""
 )
 COMPOSE_VARIABLES = re.compile(r"\$\{([A-Z][A-Z0-9_]+)")
+# What gunicorn itself reads, where the image's CMD runs it: its options.
+GUNICORN_VARIABLES = {"GUNICORN_CMD_ARGS"}
 
 
-def test_bake_readme_documents_every_setting(baked: tuple[Combination, Path]) -> None:
-    """Every environment variable the code or compose files read is in the README's table."""
-    _, project = baked
+def variables_read(project: Path) -> set[str]:
+    """The environment variables the bake's code, compose files and Dockerfile read."""
     read = {
         name
         for path in [*project.rglob("*.py"), *project.glob("*compose*.yml")]
@@ -204,6 +205,18 @@ def test_bake_readme_documents_every_setting(baked: tuple[Combination, Path]) ->
         for name in SETTING_READS.findall(path.read_text())
         + COMPOSE_VARIABLES.findall(path.read_text())
     }
+    # The Dockerfile's ${...} are build arguments; its HEALTHCHECK reads PORT.
+    dockerfile = (project / "Dockerfile").read_text()
+    read |= set(SETTING_READS.findall(dockerfile))
+    if '"gunicorn", "--config"' in dockerfile:
+        read |= GUNICORN_VARIABLES
+    return read
+
+
+def test_bake_readme_documents_every_setting(baked: tuple[Combination, Path]) -> None:
+    """Every environment variable the code or compose files read is in the README's table."""
+    _, project = baked
+    read = variables_read(project)
     readme = (project / "README.md").read_text()
 
     assert read >= {"DJANGO_SECRET_KEY", "DATABASE_URL", "PORT"}
@@ -219,13 +232,7 @@ def test_bake_readme_settings_table_holds_only_what_is_read(
     """The README's settings table has one row per variable, and each is one that the code
     or the compose files read."""
     _, project = baked
-    read = {
-        name
-        for path in [*project.rglob("*.py"), *project.glob("*compose*.yml")]
-        if "tests" not in path.parts
-        for name in SETTING_READS.findall(path.read_text())
-        + COMPOSE_VARIABLES.findall(path.read_text())
-    }
+    read = variables_read(project)
     rows = SETTINGS_ROW.findall((project / "README.md").read_text())
 
     assert sorted({name for name in rows if rows.count(name) > 1}) == []

@@ -454,7 +454,7 @@ OFFSET = 60
 def replicas(cookies: Cookies, docker_engine: None) -> Iterator[Compose]:
     """Three replicas of 4 workers; the anonymous limit at ANON_RATE, users unlimited."""
     web_env = {
-        "GUNICORN_WORKERS": "4",
+        "GUNICORN_CMD_ARGS": "--workers 4",
         "DJANGO_THROTTLE_ANON": f"{ANON_RATE}/minute",
         "DJANGO_THROTTLE_USER": "100000/minute",
     }

@@ -1,6 +1,7 @@
 """More than one process: throttle counts shared through Redis hold across gunicorn workers.
 
-A default bake is served by gunicorn with 4 workers, and 200 anonymous
+A default bake is served by gunicorn with 5 workers (asked for through
+gunicorn's own GUNICORN_CMD_ARGS, and counted), and 200 anonymous
 requests arrive within one throttle window. With production settings and
 REDIS_URL pointing at the machine's Redis (a database index of its own),
 exactly the configured 60 get through; with development settings and no
@@ -27,7 +28,7 @@ def gunicorn(cookies: object, tools_venv: object) -> Iterator[Callable[[dict[str
 def test_throttle_is_exact_across_workers_with_a_shared_cache(
     gunicorn: Callable[[dict[str, str]], str],
 ) -> None:
-    """REDIS_URL: 60/minute lets exactly 60 of 200 requests through 4 workers; each worker
+    """REDIS_URL: 60/minute lets exactly 60 of 200 requests through 5 workers; each worker
     counting alone lets more through."""
     require_server("Redis", REDIS["host"], REDIS["port"])
 

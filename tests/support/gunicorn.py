@@ -21,7 +21,9 @@ REDIS = {"host": "127.0.0.1", "port": int(os.environ.get("TEST_REDIS_PORT", "637
 REDIS_URL = f"redis://{REDIS['host']}:{REDIS['port']}/11"
 RATE = 60
 REQUESTS = 200
-WORKERS = 4
+# More than config/gunicorn.py's default (at most 4), so that counting the
+# workers proves GUNICORN_CMD_ARGS reaches gunicorn over the config file.
+WORKERS = 5
 
 
 def get_status(url: str) -> int:
@@ -42,6 +44,17 @@ def wait_until_live(base: str, timeout: float = 30) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def worker_count(master_pid: int, expected: int, timeout: float = 30) -> int:
+    """The gunicorn master's child processes, once there are ``expected`` (or at the timeout)."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    deadline = time.monotonic() + timeout
+    while True:
+        count = len(children.read_text().split())
+        if count == expected or time.monotonic() > deadline:
+            return count
+        time.sleep(0.2)
 
 
 def start_of_a_window(seconds: int = 60, margin: float = 20) -> None:
@@ -67,8 +80,7 @@ def gunicorn_served(
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_THROTTLE_ANON": f"{RATE}/minute",
-        "GUNICORN_WORKERS": str(workers),
-        "GUNICORN_CMD_ARGS": "--access-logfile /dev/null",
+        "GUNICORN_CMD_ARGS": f"--workers {workers} --access-logfile /dev/null",
     }
     subprocess.run(
         [python, "manage.py", "migrate", "--verbosity", "0"],
@@ -94,6 +106,7 @@ def gunicorn_served(
         servers.append(server)
         base = f"http://127.0.0.1:{port}"
         wait_until_live(base)
+        assert worker_count(server.pid, workers) == workers, "GUNICORN_CMD_ARGS --workers"
         return base
 
     try:

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
+from pythonjsonlogger.json import JsonFormatter as BaseJsonFormatter
 
 HEADER = "X-Request-ID"
 # A UUID, dashed or not; fullmatch, so a trailing newline is not let through.
@@ -47,6 +48,23 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id.get()
         return True
+
+
+class JsonFormatter(BaseJsonFormatter):
+    """One JSON object per line, for log collectors (production's and gunicorn's lines).
+
+    Keys: time (ISO 8601, UTC), level, logger, message, the record's extra
+    fields (``request_id``, the access line's method, path, status and
+    duration_ms) and, on errors, ``exc_info``: the traceback, in the same line.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(
+            "{levelname}{name}{message}",
+            style="{",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp="time",
+        )
 
 
 class RequestLogMiddleware:

@@ -1,1 +1,1 @@
-"""Project configuration: settings, root URLs and the WSGI/ASGI entry points."""
+"""Project configuration: settings, root URLs, gunicorn and the WSGI entry point."""

@@ -1,7 +1,4 @@
-"""The environment, read through environs: typed values, and errors that name the variable.
-
-https://github.com/sloria/environs
-"""
+"""The environment, through environs: typed values, and errors that name the variable."""
 
 from pathlib import Path
 

@@ -1,7 +1,4 @@
-"""Root URLs: the website at /, the API under /api/, the admin at /admin/.
-
-https://docs.djangoproject.com/en/6.1/topics/http/urls/
-"""
+"""Root URLs: the website at /, the API under /api/, the admin at /admin/."""
 
 from django.contrib import admin
 from django.urls import include, path

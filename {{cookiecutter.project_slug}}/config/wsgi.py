@@ -1,12 +1,8 @@
-"""WSGI entry point, used by gunicorn in production.
-
-https://docs.djangoproject.com/en/6.1/howto/deployment/wsgi/
-"""
+"""WSGI entry point for gunicorn (config/gunicorn.py); production settings by default."""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
-
 application = get_wsgi_application()

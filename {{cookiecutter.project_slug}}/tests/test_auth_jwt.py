@@ -2,9 +2,11 @@
 
 import inspect
 import re
+import runpy
 
 import pytest
 from django.urls import reverse
+from environs import EnvValidationError
 from rest_framework import status
 from rest_framework.test import APIClient
 from rest_framework_simplejwt import authentication, serializers
@@ -87,3 +89,14 @@ def test_every_code_simplejwt_raises_is_listed() -> None:
 
     assert {"user_not_found", "no_active_account"} <= codes  # the source was read
     assert codes <= {code for code, _ in ERROR_CODES}
+
+
+@pytest.mark.parametrize("name", ["DJANGO_JWT_ACCESS_MINUTES", "DJANGO_JWT_REFRESH_DAYS"])
+def test_a_token_lifetime_below_one_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A lifetime of 0 or less would issue tokens already expired: the variable is named."""
+    monkeypatch.setenv(name, "0")
+
+    with pytest.raises(EnvValidationError, match=f'"{name}" invalid'):
+        runpy.run_module("config.settings.auth")

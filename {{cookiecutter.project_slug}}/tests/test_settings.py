@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from environs import EnvValidationError
 
 from config.settings.database import database_settings
@@ -62,13 +64,23 @@ def test_database_url_with_unsupported_scheme_is_refused() -> None:
         database_settings("oracle://user:pw@host/name")
 
 
-def test_sqlite_database_waits_for_the_write_lock(tmp_path: Path) -> None:
-    """SQLite runs in WAL mode with a busy timeout, for concurrent requests."""
-    config = database_settings(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+def test_the_image_builds_with_an_in_memory_sqlite_url() -> None:
+    """config.settings.build's sqlite://:memory: is accepted whatever the database."""
+    assert database_settings("sqlite://:memory:")["ENGINE"] == "django.db.backends.sqlite3"
 
-    assert config["ENGINE"] == "django.db.backends.sqlite3"
-    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
-    assert config["OPTIONS"]["timeout"] > 0
+
+def test_the_database_in_use_is_set_up_for_concurrent_requests() -> None:
+    """SQLite: WAL mode and a busy timeout, so a second writer waits. A server: a connect
+    timeout, so an unreachable one fails fast, and checked persistent connections."""
+    config = settings.DATABASES["default"]
+
+    if connection.vendor == "sqlite":
+        assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+        assert config["OPTIONS"]["timeout"] > 0
+    else:
+        assert config["OPTIONS"]["connect_timeout"] > 0
+        assert config["CONN_MAX_AGE"] > 0
+        assert config["CONN_HEALTH_CHECKS"] is True
 
 
 def run_production_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, object]:

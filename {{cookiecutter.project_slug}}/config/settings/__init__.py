@@ -1,5 +1,1 @@
-"""Settings modules: base (shared), local (development), test, production, build.
-
-Choose one with DJANGO_SETTINGS_MODULE; manage.py defaults to local, the WSGI
-and ASGI entry points to production.
-"""
+"""Settings: base, local (manage.py's default), test, production (wsgi.py's), build."""

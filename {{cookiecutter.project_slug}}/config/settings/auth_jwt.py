@@ -1,29 +1,25 @@
-"""Authentication settings for JSON Web Tokens: short-lived access tokens, and
-refresh tokens that rotate and cannot be used twice (simplejwt).
-
-config.settings.base builds INSTALLED_APPS, REST_FRAMEWORK and the API
-description from these; api_core.errors adds AUTH_ERROR_CODES to its list.
+"""Authentication by JSON Web Tokens (simplejwt), used by base.py: short-lived access
+tokens, and refresh tokens that rotate and cannot be used twice.
 https://django-rest-framework-simplejwt.readthedocs.io/en/latest/settings.html
 """
 
 from datetime import timedelta
 
+from environs import validate
+
 from config.env import env
 
-# The blacklist that refuses a refresh token used once already.
+# The blacklist that refuses a refresh token used once already, and the
+# scheme's authentication class.
 AUTH_APPS = ["rest_framework_simplejwt.token_blacklist"]
-
-# The scheme's authentication class; REST_FRAMEWORK tries it before sessions.
 AUTH_CLASSES = ["rest_framework_simplejwt.authentication.JWTAuthentication"]
-
 # The API description's paragraph on getting and sending credentials.
 AUTH_DESCRIPTION = (
     "POST a username and password to `/api/v1/auth/token/` for an access and a "
     "refresh token; send `Authorization: Bearer <access>`; POST the refresh "
     "token to `/api/v1/auth/token/refresh/` for new ones (each refresh token "
-    "works once).\n\n"
+    "works once)."
 )
-
 # The codes simplejwt's views and authentication class put in their errors.
 AUTH_ERROR_CODES: tuple[tuple[str, str], ...] = (
     ("no_active_account", "No active account has the username and password sent."),
@@ -34,9 +30,12 @@ AUTH_ERROR_CODES: tuple[tuple[str, str], ...] = (
     ("password_changed", "The user's password changed after the token was issued."),
 )
 
+# Lifetimes of at least 1: a token that expires as it is issued is no token.
+access_minutes = env.int("DJANGO_JWT_ACCESS_MINUTES", 5, validate=validate.Range(min=1))
+refresh_days = env.int("DJANGO_JWT_REFRESH_DAYS", 1, validate=validate.Range(min=1))
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("DJANGO_JWT_ACCESS_MINUTES", 5)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("DJANGO_JWT_REFRESH_DAYS", 1)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=access_minutes),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=refresh_days),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "AUTH_HEADER_TYPES": ("Bearer",),

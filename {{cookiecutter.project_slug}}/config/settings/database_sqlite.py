@@ -1,7 +1,4 @@
-"""Database settings for SQLite: a file in the project unless DATABASE_URL names another.
-
-https://docs.djangoproject.com/en/6.1/ref/databases/#sqlite-notes
-"""
+"""Database settings for SQLite: a file in the project unless DATABASE_URL names another."""
 
 from pathlib import Path
 from typing import Any
@@ -10,7 +7,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 EXAMPLE_URL = "sqlite:////absolute/path/to/db.sqlite3"
-DEFAULT_URL = f"sqlite:///{Path(__file__).resolve().parents[2] / 'db.sqlite3'}"
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_URL = f"sqlite:///{PROJECT_DIR / 'db.sqlite3'}"
 # Tuned for a web server with several workers: WAL lets readers run beside
 # the writer, IMMEDIATE transactions take the write lock up front (never
 # failing half-way to upgrade it), and the busy timeout makes a second
@@ -31,4 +29,7 @@ def database_settings(url: str) -> dict[str, Any]:
             f"DATABASE_URL has the scheme {scheme!r}, which this project does not support. "
             f"Use {EXAMPLE_URL}, or leave it unset for db.sqlite3 in the project."
         )
-    return {**dj_database_url.parse(url), "OPTIONS": SQLITE_OPTIONS}
+    # The tests' database is a file too, not memory: the concurrency tests need
+    # connections that wait on each other's locks, as web workers do.
+    test = {"NAME": PROJECT_DIR / "test-db.sqlite3"}
+    return {**dj_database_url.parse(url), "OPTIONS": SQLITE_OPTIONS, "TEST": test}
