@@ -3,6 +3,7 @@
 import inspect
 import re
 import runpy
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -12,6 +13,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt import authentication, serializers
 
 from api_core.errors import ERROR_CODES
+from config.settings import auth as settings_auth
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,4 +101,4 @@ def test_a_token_lifetime_below_one_stops_start_up(
     monkeypatch.setenv(name, "0")
 
     with pytest.raises(EnvValidationError, match=f'"{name}" invalid'):
-        runpy.run_module("config.settings.auth")
+        runpy.run_path(str(Path(settings_auth.__file__)))

@@ -45,5 +45,7 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # JSON lines, for log collectors.
-console = {**LOGGING["handlers"]["console"], "formatter": "json"}  # noqa: F405
-LOGGING = {**LOGGING, "handlers": {"console": console}}  # noqa: F405
+LOGGING = {
+    **LOGGING,  # noqa: F405
+    "handlers": {"console": {**LOGGING["handlers"]["console"], "formatter": "json"}},  # noqa: F405
+}
