@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 
 import tasks  # noqa: E402
+from tests.support import wait_for  # noqa: E402
 from tests.support.databases import own_database  # noqa: E402
 
 RESULTS = ROOT / ".bench" / "bench.json"
@@ -338,18 +339,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 WRK_PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -415,7 +404,8 @@ def gunicorn(database: str, tmp: Path) -> Iterator[tuple[str, Callable[..., str]
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_for(f"{base}/health/ready")
+            if not wait_for(f"{base}/health/ready", server=server):
+                raise RuntimeError(f"gunicorn did not answer at {base}")
             yield base, manage
         finally:
             os.killpg(server.pid, signal.SIGTERM)

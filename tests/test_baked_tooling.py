@@ -12,8 +12,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +20,16 @@ import pytest
 from pytest_cookies.plugin import Cookies
 
 import tasks
-from tests.support import IN_CI, SUPPORTED, bake, combination_params, free_port, make, project_env
+from tests.support import (
+    IN_CI,
+    SUPPORTED,
+    bake,
+    combination_params,
+    free_port,
+    make,
+    project_env,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -104,20 +111,6 @@ def make_run(project: Path, python: Path, command: str = "make run") -> Iterator
         server.wait(timeout=10)
 
 
-def wait_for_books(base_url: str) -> None:
-    """Poll the books API until it answers 200 (30 s at most)."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base_url}/api/v1/books/", timeout=2) as response:
-                assert response.status == 200
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
-
-
 @pytest.fixture
 def running(installed: tuple[Path, Path]) -> Iterator[str]:
     """`make run` on a migrated bake; yields the base URL."""
@@ -129,7 +122,7 @@ def running(installed: tuple[Path, Path]) -> Iterator[str]:
 
 def test_make_run_serves_the_api(running: str) -> None:
     """`make run` serves the API."""
-    wait_for_books(running)
+    assert wait_for(f"{running}/api/v1/books/"), "make run did not serve the book list"
 
 
 def agents_commands(project: Path) -> list[str]:
@@ -148,7 +141,7 @@ def test_agents_md_commands_all_pass_on_a_fresh_bake(installed: tuple[Path, Path
     for command in commands:
         if command == "make run":
             with make_run(project, python, command) as url:
-                wait_for_books(url)
+                assert wait_for(f"{url}/api/v1/books/"), "make run did not serve the book list"
             continue
         result = subprocess.run(
             ["bash", "-c", command],

@@ -100,6 +100,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for(url: str, timeout: float = 30, server: subprocess.Popen[Any] | None = None) -> bool:
+    """Poll ``url`` until it answers 2xx or 3xx: True then; False once ``timeout`` seconds
+    have passed or ``server`` (the process that should answer) has exited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return True
+        except OSError:
+            if (server is not None and server.poll() is not None) or time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+
+
 @contextmanager
 def served(
     project: Path, python: Path | str, env: dict[str, str] | None = None, timeout: float = 30
@@ -117,15 +131,8 @@ def served(
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/health/live", timeout=2).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"runserver did not answer at {base}:\n{log.read_text()[-3000:]}")
-                time.sleep(0.3)
+        if not wait_for(f"{base}/health/live", timeout, server):
+            pytest.fail(f"runserver did not answer at {base}:\n{log.read_text()[-3000:]}")
         yield base
     finally:
         server.terminate()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import tasks
-from tests.support import free_port
+from tests.support import free_port, wait_for
 
 REDIS = {"host": "127.0.0.1", "port": int(os.environ.get("TEST_REDIS_PORT", "6379"))}
 # A database index of its own on the machine's Redis, emptied before use.
@@ -32,18 +32,6 @@ def get_status(url: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
-
-
-def wait_until_live(base: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/health/live", timeout=2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def worker_count(master_pid: int, expected: int, timeout: float = 30) -> int:
@@ -105,7 +93,7 @@ def gunicorn_served(
         )
         servers.append(server)
         base = f"http://127.0.0.1:{port}"
-        wait_until_live(base)
+        assert wait_for(f"{base}/health/live", server=server), f"gunicorn did not answer at {base}"
         assert worker_count(server.pid, workers) == workers, "GUNICORN_CMD_ARGS --workers"
         return base
 
