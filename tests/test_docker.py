@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -82,13 +83,16 @@ def stack(
 ) -> Iterator[Compose]:
     combo: Combination = request.param
     index = DOCKER_VARIANTS.index(combo)
-    project = docker_bake(cookies, **combo.context)
-    db_base = PG_PORT_BASE if combo.database == "postgresql" else MYSQL_PORT_BASE
-    compose = compose_stack(combo, project, WEB_PORT_BASE + index, db_base + index)
-    try:
-        yield compose
-    finally:
-        compose.down()
+    # Every test of a variant gets the variant's ports, so parallel workers take
+    # turns at a variant (on the host network, two stacks would share them).
+    with tasks.locked(Path(tempfile.gettempdir()) / f"django-drf-docker-stack-{index}.lock"):
+        project = docker_bake(cookies, **combo.context)
+        db_base = PG_PORT_BASE if combo.database == "postgresql" else MYSQL_PORT_BASE
+        compose = compose_stack(combo, project, WEB_PORT_BASE + index, db_base + index)
+        try:
+            yield compose
+        finally:
+            compose.down()
 
 
 def image_size_mb(image: str) -> float:
