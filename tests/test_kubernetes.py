@@ -23,6 +23,7 @@ from tests.support import bake, record_stat
 pytestmark = pytest.mark.slow
 
 KUBERNETES_VERSION = "1.34.0"
+SETTINGS_ROW = re.compile(r"^\| `([A-Z][A-Z0-9_]*)` \|", re.MULTILINE)
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +85,8 @@ def test_kubernetes_manifests_validate_and_pass_checkov(
 def test_kubernetes_deployment_is_what_the_readme_says(cookies: Cookies) -> None:
     """3 replicas; readiness on /health/ready, liveness and start-up on /health/live; limits;
     non-root as the image's user, read-only root with a writable /tmp, no capabilities,
-    RuntimeDefault seccomp; the migrate Job runs migrate; the Secret example holds no secret."""
+    RuntimeDefault seccomp; the migrate Job runs migrate; the Secret example holds no secret;
+    every variable they set is a documented setting."""
     project = bake(cookies, database="postgresql")
     found = documents(project / "deploy" / "kubernetes")
     deployment = found["Deployment/library-api-web"]
@@ -113,6 +115,11 @@ def test_kubernetes_deployment_is_what_the_readme_says(cookies: Cookies) -> None
     secret = found["Secret/library-api"]["stringData"]
     assert set(secret) == {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL"}
     assert all(re.search(r"replace|USER:PASSWORD|HOST", value) for value in secret.values())
+    # Every variable the manifests set is a setting of the README's table, whose
+    # rows another test holds to what the code (or gunicorn) reads.
+    settings = set(SETTINGS_ROW.findall((project / "README.md").read_text()))
+    configmap = found["ConfigMap/library-api"]["data"]
+    assert sorted((set(configmap) | set(secret)) - settings) == []
 
 
 def test_sqlite_bake_has_no_kubernetes_manifests(cookies: Cookies) -> None:
