@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 def estimated_count(queryset: QuerySet) -> int | None:
     """The optimizer's row estimate for ``queryset`` (from EXPLAIN; nothing is read), or
-    None on SQLite, where this project runs without DATABASE_URL and which has none."""
+    None on SQLite (a sqlite:// URL, accepted for the image build), which has none."""
     connection = connections[queryset.db]
     if connection.vendor != "mysql":
         return None

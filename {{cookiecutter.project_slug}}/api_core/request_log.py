@@ -58,7 +58,7 @@ class JsonFormatter(BaseJsonFormatter):
     duration_ms) and, on errors, ``exc_info``: the traceback, in the same line.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self) -> None:
         super().__init__(
             "{levelname}{name}{message}",
             style="{",

@@ -77,7 +77,8 @@ DATABASES = {"default": database_settings(env.str("DATABASE_URL", ""))}
 # The throttle counts: in Redis (or Valkey) shared by every process and
 # replica, else per process. The error leaves the URL out: it may hold a password.
 REDIS_URL_FORMAT = validate.Regexp(
-    r"(rediss?://|unix://|$)", error="Not a Redis URL. Use redis://HOST:6379/0 (or rediss://)."
+    r"(rediss?://|unix://|$)",
+    error="Not a Redis URL. Use redis://HOST:6379/0 (or rediss:// for TLS, unix:///path).",
 )
 REDIS_URL = env.str("REDIS_URL", "", validate=REDIS_URL_FORMAT)
 CACHES = {
