@@ -2,6 +2,8 @@
 
 from rest_framework.routers import DefaultRouter
 
+from imports.views import ImportJobViewSet
+
 from . import auth_urls
 from .views import BookViewSet
 
@@ -9,6 +11,7 @@ app_name = "api"
 
 router = DefaultRouter()
 router.register("books", BookViewSet, basename="book")
+router.register("imports", ImportJobViewSet, basename="import")
 
 urlpatterns = [
     *auth_urls.urlpatterns,

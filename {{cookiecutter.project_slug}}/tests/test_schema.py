@@ -10,6 +10,7 @@ from django.test import Client
 from rest_framework import status
 
 from api_core.errors import ERROR_CODES
+from imports.serializers import ImportUploadSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -75,16 +76,26 @@ def test_reads_take_credentials_optionally_and_writes_require_them(
         assert {"cookieAuth": []} in write["security"]
 
 
-def test_request_bodies_are_json_only(schema: dict[str, Any]) -> None:
-    """Every request body is JSON alone: one body type per operation, as client generators need."""
+def test_request_bodies_are_json_only_but_the_import_file(schema: dict[str, Any]) -> None:
+    """Every request body has one type, as client generators need: JSON, but for the file of
+    an import, a multipart form whose file part is binary."""
     bodies = {
         operation["operationId"]: set(operation["requestBody"]["content"])
         for _, _, operation in operations(schema)
         if "requestBody" in operation
     }
+    upload = schema["paths"]["/api/v1/imports/"]["post"]["requestBody"]
 
+    assert bodies.pop("imports_create") == {"multipart/form-data"}
     assert bodies
     assert bodies == {operation: {"application/json"} for operation in bodies}
+    assert upload["required"] is True
+    form = upload["content"]["multipart/form-data"]["schema"]["$ref"].rpartition("/")[2]
+    assert schema["components"]["schemas"][form]["properties"]["file"] == {
+        "type": "string",
+        "format": "binary",
+        "description": ImportUploadSerializer().fields["file"].help_text,
+    }
 
 
 def test_error_code_is_an_enum_of_every_code(schema: dict[str, Any]) -> None:

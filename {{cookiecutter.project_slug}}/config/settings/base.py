@@ -35,8 +35,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "rest_framework",
     *AUTH_APPS,  # noqa: F405
+    "django_tasks_db",
     "api_core.apps.ApiCoreConfig",
+    "background.apps.BackgroundConfig",
     "books.apps.BooksConfig",
+    "imports.apps.ImportsConfig",
 {%- if cookiecutter.app_layout == "split" %}
     "api.apps.ApiConfig",
 {%- endif %}
@@ -86,6 +89,26 @@ CACHES = {
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+
+# Background tasks (django.tasks), kept in the database and run by `manage.py
+# worker` (`make worker`); see README.md, "Background work".
+# https://docs.djangoproject.com/en/6.1/topics/tasks/
+TASKS = {
+    "default": {
+        "BACKEND": env.str("DJANGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# A worker silent this long is dead, and its task runs again on another, at
+# most TASK_MAX_ATTEMPTS times in all (background/recovery.py).
+WORKER_LOST_AFTER = env.int("DJANGO_WORKER_LOST_AFTER", 30, validate=validate.Range(min=2))
+TASK_MAX_ATTEMPTS = env.int("DJANGO_TASK_MAX_ATTEMPTS", 3, validate=validate.Range(min=1))
+# The largest file POST /api/v1/imports/ takes. Uploads up to it stay in
+# memory (no temporary file, so a read-only container takes them too).
+IMPORT_MAX_BYTES = env.int(
+    "DJANGO_IMPORT_MAX_BYTES", 10 * 1024 * 1024, validate=validate.Range(min=1)
+)
+FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -29,6 +29,18 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", [], str.strip)
 # Throttle counts are shared by every process and replica, never kept per process.
 required("REDIS_URL", "Set it to redis://HOST:6379/0 (docker-compose.yml runs one as cache).")
 
+# Tasks run on the worker, never inside the request that queues them.
+IN_REQUEST_BACKENDS = (
+    "django.tasks.backends.immediate.ImmediateBackend",
+    "django.tasks.backends.dummy.DummyBackend",
+)
+if TASKS["default"]["BACKEND"] in IN_REQUEST_BACKENDS:  # noqa: F405
+    raise ImproperlyConfigured(
+        f"DJANGO_TASKS_BACKEND is {TASKS['default']['BACKEND']}, which "  # noqa: F405
+        "runs tasks inside the request (or never). Unset it for the worker's "
+        "django_tasks_db.DatabaseBackend, and run `python manage.py worker`."
+    )
+
 # Behind a TLS proxy that sets X-Forwarded-Proto; no redirect only where none is (local http).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", True)

@@ -1,0 +1,117 @@
+"""Run background tasks: ``python manage.py worker`` (``make worker``, Compose, Kubernetes).
+
+django-tasks-db's ``db_worker`` with a heartbeat beside it: a thread renews
+this worker's WorkerHeartbeat and requeues the tasks of workers that died
+(background/recovery.py). Options are db_worker's (``--help``). SIGTERM and
+SIGINT stop it gracefully: the running task finishes first.
+"""
+
+import logging
+import os
+import socket
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.db import DatabaseError, close_old_connections, connections
+from django.tasks.signals import task_finished, task_started
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands import db_worker
+
+from background import recovery
+
+logger = logging.getLogger("background.worker")
+# The process exits with this when it finds that it was declared dead.
+EXIT_DECLARED_DEAD = 75
+
+
+def default_worker_id() -> str:
+    """Unique across the pool, and readable in logs: host, pid and a random suffix."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(8)}"
+
+
+class Heartbeat(threading.Thread):
+    """Renews the worker's heartbeat and runs recovery passes until the process ends."""
+
+    def __init__(self, worker_id: str) -> None:
+        super().__init__(name="worker-heartbeat", daemon=True)
+        self.worker_id = worker_id
+        self.interval = max(settings.WORKER_LOST_AFTER / 5, 0.5)
+        self.running_task: str | None = None
+        self.stopped = threading.Event()
+        task_started.connect(self.started, weak=False)
+        task_finished.connect(self.finished, weak=False)
+
+    def started(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
+        self.running_task = task_result.id
+
+    def finished(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
+        self.running_task = None
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                self.pulse()
+            except DatabaseError as error:
+                # The database is away: keep trying; the task's own queries fail too.
+                logger.warning("Heartbeat failed: %s", error)
+                close_old_connections()
+
+    def pulse(self) -> None:
+        if not recovery.beat(self.worker_id):
+            if self.running_task is not None:
+                logger.critical(
+                    "Worker %s was declared dead while running task %s, which is queued "
+                    "again; exiting so that it never runs twice at a time.",
+                    self.worker_id,
+                    self.running_task,
+                )
+                os._exit(EXIT_DECLARED_DEAD)
+            recovery.register(self.worker_id)
+        recovered = recovery.recover(self.worker_id)
+        if recovered.requeued or recovered.failed:
+            logger.info("Recovery: %s", recovered)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=self.interval * 2)
+        connections.close_all()
+
+
+class Command(db_worker.Command):
+    help = "Run background tasks, and recover those of workers that died (see --help)."
+
+    def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
+        parser.set_defaults(worker_id=default_worker_id())
+        parser.add_argument(
+            "--alive",
+            action="store_true",
+            help="Only check that a worker runs on this host (container, pod) and beats: "
+            "exit 0 if so, else 1. For health checks and liveness probes.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["alive"]:
+            problem = recovery.local_worker_problem()
+            if problem:
+                raise CommandError(problem)
+            return
+        # With --reload, the parent only restarts the child that does the work.
+        if options["reload"] and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
+            super().handle(*args, **options)
+            return
+        worker_id = options["worker_id"]
+        recovery.register(worker_id)
+        recovered = recovery.recover(worker_id)
+        if recovered.requeued or recovered.failed:
+            logger.info("Recovery at start-up: %s", recovered)
+        heartbeat = Heartbeat(worker_id)
+        heartbeat.start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            heartbeat.stop()
+            recovery.unregister(worker_id)
