@@ -4,7 +4,8 @@ It runs on a worker (``manage.py worker``) and may run more than once: if
 its worker dies, the task runs again (background/recovery.py). Each batch
 of rows commits together with the job's progress, so a second run resumes
 after the last committed batch: no row is imported twice or skipped, and
-the counts are those of one run.
+the counts are those of one run. A worker that is stopping (a deploy,
+``docker compose stop``) hands the rest to the next one at a batch boundary.
 """
 
 import logging
@@ -17,6 +18,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from api_core.errors import field_errors
+from background import stopping
 from books.models import Book
 from imports.files import Row, rows
 from imports.models import ImportJob
@@ -41,6 +43,9 @@ def import_books(import_id: int) -> dict[str, int]:
         remaining = islice(rows(job.format, job.content), job.rows_done, None)
         for batch in batched(remaining, BATCH_SIZE):
             job = import_batch(import_id, job.rows_done, batch)
+            if stopping.requested() and job.rows_done < job.rows_total:
+                hand_over(import_id)
+                return {"handed_over_at_row": job.rows_done}
     except Superseded as error:
         logger.warning("Import %s: this run stops, %s", import_id, error)
         return {}
@@ -66,6 +71,16 @@ def import_books(import_id: int) -> dict[str, int]:
         "already_present": job.present_count,
         "invalid": job.invalid_count,
     }
+
+
+def hand_over(import_id: int) -> None:
+    """Queue the rest of the import as a new task, for the next worker to resume."""
+    with transaction.atomic():
+        result = import_books.enqueue(import_id)
+        ImportJob.objects.filter(pk=import_id).update(
+            status=ImportJob.Status.QUEUED, task_id=str(result.id)
+        )
+    logger.info("Import %s: the worker is stopping; the rest is queued again", import_id)
 
 
 def start(import_id: int) -> ImportJob:
@@ -105,7 +120,13 @@ def import_batch(import_id: int, first: int, batch: tuple[Row, ...]) -> ImportJo
         job.present_count += present + len(valid) - created
         job.rows_done += len(batch)
         job.save(
-            update_fields=["rows_done", "created_count", "present_count", "invalid_count", "invalid_rows"]
+            update_fields=[
+                "rows_done",
+                "created_count",
+                "present_count",
+                "invalid_count",
+                "invalid_rows",
+            ]
         )
     return job
 

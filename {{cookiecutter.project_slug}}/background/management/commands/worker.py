@@ -3,13 +3,16 @@
 django-tasks-db's ``db_worker`` with a heartbeat beside it: a thread renews
 this worker's WorkerHeartbeat and requeues the tasks of workers that died
 (background/recovery.py). Options are db_worker's (``--help``). SIGTERM and
-SIGINT stop it gracefully: the running task finishes first.
+SIGINT stop it gracefully: the running task finishes first, and may hand
+over to the next worker at its next checkpoint (background/stopping.py).
 """
 
 import logging
 import os
+import signal
 import socket
 import threading
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +23,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands import db_worker
 
-from background import recovery
+from background import recovery, stopping
 
 logger = logging.getLogger("background.worker")
 # The process exits with this when it finds that it was declared dead.
@@ -30,6 +33,28 @@ EXIT_DECLARED_DEAD = 75
 def default_worker_id() -> str:
     """Unique across the pool, and readable in logs: host, pid and a random suffix."""
     return f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(8)}"
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def tell_tasks_on_stop() -> None:
+    """Have the stop signals also set stopping.requested(), then do what db_worker does.
+
+    db_worker installs its handlers just before its loop; this runs (in the
+    main thread) when the first task starts, after them, and wraps them once.
+    """
+    for signum in STOP_SIGNALS:
+        handler = signal.getsignal(signum)
+        if not callable(handler) or getattr(handler, "tells_tasks", False):
+            continue
+
+        def telling(number: int, frame: FrameType | None, handler: Any = handler) -> None:
+            stopping.request()
+            handler(number, frame)
+
+        telling.tells_tasks = True  # type: ignore[attr-defined]
+        signal.signal(signum, telling)
 
 
 class Heartbeat(threading.Thread):
@@ -46,6 +71,7 @@ class Heartbeat(threading.Thread):
 
     def started(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
         self.running_task = task_result.id
+        tell_tasks_on_stop()
 
     def finished(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
         self.running_task = None
