@@ -94,7 +94,10 @@ def check(upload: UploadedFile, max_bytes: int) -> CheckedFile:
     if not text.strip():
         raise BadFile("The file is empty: it holds no rows of books.")
     if format_ == ImportJob.Format.CSV:
-        header = csv_header(text)
+        try:
+            header = csv_header(text)
+        except csv.Error as error:
+            raise BadFile(f"The file is not valid CSV: {error}.") from None
         missing = [column for column in REQUIRED_COLUMNS if column not in header]
         if missing:
             raise BadFile(
@@ -121,7 +124,7 @@ def check(upload: UploadedFile, max_bytes: int) -> CheckedFile:
 
 
 def csv_header(text: str) -> list[str]:
-    first = next(csv.reader(io.StringIO(text)), [])
+    first = next(csv.reader(io.StringIO(text), strict=True), [])
     return [name.strip().lower() for name in first]
 
 
@@ -134,7 +137,8 @@ def rows(format_: str, text: str) -> Iterator[Row]:
 
 
 def csv_rows(text: str) -> Iterator[Row]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Strict: a quote left open is an error, not a field running to the end of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header = [name.strip().lower() for name in next(reader, [])]
     line = reader.line_num
     for values in reader:

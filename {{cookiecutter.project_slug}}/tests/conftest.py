@@ -2,14 +2,16 @@
 
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django_tasks_db.management.commands import db_worker
 from hypothesis import Phase, settings
 from pytest_django import DjangoDbBlocker
 from rest_framework.test import APIClient
@@ -99,6 +101,22 @@ def error_codes_are_documented(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     listed = {code for code, _ in errors.ERROR_CODES}
     missing = sorted(set(sent) - listed)
     assert not missing, f"error codes missing from api_core.errors.ERROR_CODES: {missing}"
+
+
+@pytest.fixture
+def run_worker(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Run every queued task with the real worker command (``--batch``), then return.
+
+    The worker closes stale connections between tasks, as Django does between
+    requests; inside a test's transaction that would close the test's own
+    connection, so here (as Django's test client does for requests) it does not.
+    """
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run() -> None:
+        call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    return run
 
 
 def client_for(user: User) -> APIClient:

@@ -168,3 +168,30 @@ def test_production_settings_pass_the_deploy_checks() -> None:
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_a_tasks_backend_that_runs_tasks_in_the_request() -> None:
+    """Tasks run on the worker in production: a backend that runs them inside the request
+    stops start-up with one line naming the variable and the fix."""
+    env = {
+        **{name: value for name, value in os.environ.items() if not name.startswith("DJANGO_")},
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "a-long-random-test-value-" + "x1y2z3" * 8,
+        "DJANGO_ALLOWED_HOSTS": "api.example.com",
+        "REDIS_URL": "redis://cache:6379/0",
+        "DJANGO_TASKS_BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("django.core.exceptions.ImproperlyConfigured: DJANGO_TASKS_BACKEND is")
+    assert "python manage.py worker" in last

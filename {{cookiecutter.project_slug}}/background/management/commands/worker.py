@@ -84,6 +84,7 @@ class Heartbeat(threading.Thread):
                 # The database is away: keep trying; the task's own queries fail too.
                 logger.warning("Heartbeat failed: %s", error)
                 close_old_connections()
+        connections.close_all()  # this thread's own
 
     def pulse(self) -> None:
         if not recovery.beat(self.worker_id):
@@ -103,7 +104,6 @@ class Heartbeat(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
         self.join(timeout=self.interval * 2)
-        connections.close_all()
 
 
 class Command(db_worker.Command):
@@ -126,7 +126,8 @@ class Command(db_worker.Command):
                 raise CommandError(problem)
             return
         # With --reload, the parent only restarts the child that does the work.
-        if options["reload"] and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
+        reloading = options["reload"] and not options["batch"]  # db_worker's rule
+        if reloading and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
             super().handle(*args, **options)
             return
         worker_id = options["worker_id"]
