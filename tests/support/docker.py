@@ -377,6 +377,32 @@ def http(
         return error.code, json.loads(error.read() or b"null")
 
 
+def upload(
+    url: str, field: str, name: str, content: bytes, authorization: str
+) -> tuple[int, str, Any]:
+    """One multipart/form-data POST of a file, as a browser's form sends it: the status,
+    the Location header (or "") and the decoded body."""
+    boundary = uuid.uuid4().hex
+    body = b"".join(
+        (
+            f"--{boundary}\r\n".encode(),
+            f'Content-Disposition: form-data; name="{field}"; filename="{name}"\r\n'.encode(),
+            b"Content-Type: application/octet-stream\r\n\r\n",
+            content,
+            f"\r\n--{boundary}--\r\n".encode(),
+        )
+    )
+    request = urllib.request.Request(url, data=body, method="POST")
+    request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    request.add_header("Authorization", authorization)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            location = response.headers.get("Location", "")
+            return response.status, location, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, "", json.loads(error.read() or b"null")
+
+
 # Several web replicas behind nginx (compose.replicas.yml).
 #
 # As shipped, the proxy publishes WEB_PORT and finds the replicas through
