@@ -21,10 +21,10 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pytest_cookies.plugin import Cookies
@@ -51,6 +51,8 @@ from tests.support.docker import (
     patch_python_standins,
     replicas_stack,
     run,
+    set_env_values,
+    upload,
 )
 from tests.support.gunicorn import start_of_a_window
 
@@ -117,28 +119,7 @@ def test_docker_stack_builds_serves_and_keeps_data(stack: Compose) -> None:
     assert http("GET", stack.url("/health/ready"))[0] == 200
     request_id_is_returned_and_logged_as_json(stack)
 
-    password = uuid.uuid4().hex
-    stack(
-        "exec",
-        "-T",
-        "-e",
-        f"DJANGO_SUPERUSER_PASSWORD={password}",
-        "web",
-        "python",
-        "manage.py",
-        "createsuperuser",
-        "--no-input",
-        "--username",
-        "admin",
-        "--email",
-        "admin@example.com",
-    )
-    status, body = http(
-        "POST", stack.url("/api/v1/auth/token/"), {"username": "admin", "password": password}
-    )
-    assert status == 200, body
-    # token authentication answers {"token"}; JWT {"access", "refresh"}.
-    authorization = f"Token {body['token']}" if "token" in body else f"Bearer {body['access']}"
+    authorization = superuser_authorization(stack)
     book = {"title": "Dune", "author": "Frank Herbert", "isbn": "978-0-441-17271-9"}
     status, body = http("POST", stack.url("/api/v1/books/"), book, authorization=authorization)
     assert status == 201, body
@@ -280,6 +261,142 @@ def test_docker_runtime_image_holds_bytecode(stack: Compose) -> None:
     assert missing == []
 
 
+# The worker (docker-compose.yml's worker service) on a real engine.
+#
+# A large import: enough rows that the worker is still at it when it is
+# stopped, each a distinct valid ISBN, well under the 10 MB upload limit.
+LARGE_IMPORT = 50_000
+# Seconds of silence after which a killed worker's task runs again (the
+# default, 30, would only make the test wait longer).
+WORKER_LOST_AFTER = 5
+
+
+def isbn13_978(serial: int) -> str:
+    first = f"978{serial:09d}"
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first))
+    return first + str(-total % 10)
+
+
+def books_csv(serials: Iterable[int], *extra_rows: str) -> bytes:
+    """A catalogue file as the import takes it: one book per serial, then ``extra_rows``."""
+    rows = [f"Book {n},Volume {n},Author {n % 97},{isbn13_978(n)}" for n in serials]
+    return "\n".join(["title,subtitle,author,isbn", *rows, *extra_rows, ""]).encode()
+
+
+def send_import(stack: Compose, authorization: str, name: str, content: bytes) -> str:
+    """POST the file to /api/v1/imports/; the import's URL, from Location."""
+    status, location, body = upload(
+        stack.url("/api/v1/imports/"), "file", name, content, authorization
+    )
+    assert status == 202, body
+    return stack.url(location)
+
+
+def import_state(url: str, authorization: str) -> dict[str, Any]:
+    status, body = http("GET", url, authorization=authorization)
+    assert status == 200, body
+    return cast(dict[str, Any], body)
+
+
+def import_running(url: str, authorization: str, timeout: float = 60) -> dict[str, Any]:
+    """Poll the import until a worker has committed some of its rows, not all."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = import_state(url, authorization)
+        if state["status"] != "queued" and state["rows_done"] > 0:
+            assert state["status"] == "running", f"done before it could be stopped: {state}"
+            return state
+        time.sleep(0.1)
+    raise AssertionError(f"no row imported in {timeout} s: {state}")
+
+
+def import_finished(url: str, authorization: str, timeout: float = 180) -> dict[str, Any]:
+    """Poll the import until it has succeeded or failed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = import_state(url, authorization)
+        if state["status"] in {"succeeded", "failed"}:
+            return state
+        time.sleep(0.5)
+    raise AssertionError(f"not finished in {timeout} s: {state}")
+
+
+def counts(state: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        state[key]
+        for key in ("status", "rows_total", "rows_done", "created_count", "present_count",
+                    "invalid_count")
+    )  # fmt: skip
+
+
+def books_in_database(stack: Compose) -> int:
+    """The catalogue's exact size (the API's count is an estimate beyond 1,000 books)."""
+    result = stack(
+        "exec", "-T", "web", "python", "manage.py", "shell", "-c",
+        "from books.models import Book; print(Book.objects.count())",
+    )  # fmt: skip
+    # The last line: Django's shell may first say how many objects it imported.
+    return int(result.stdout.split()[-1])
+
+
+def test_docker_worker_imports_and_resumes_after_a_stop(stack: Compose) -> None:
+    """`up` brings the worker up healthy, and it runs the imports sent to the API. Stopped
+    (SIGTERM) or killed (SIGKILL) in the middle of a large import and started again, it
+    finishes that import: every book of the file exists once and the counts are one run's."""
+    set_env_values(stack.project, {"DJANGO_WORKER_LOST_AFTER": str(WORKER_LOST_AFTER)})
+    stack(
+        "up", "--detach", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT),
+        timeout=UP_TIMEOUT + 300,
+    )  # fmt: skip
+    [worker] = containers(stack, "worker")
+    assert (worker["State"], worker["Health"]) == ("running", "healthy")
+    # Its health check, run by hand: it passes (run() asserts the exit code).
+    stack("exec", "-T", "worker", "python", "manage.py", "worker", "--alive")
+    authorization = superuser_authorization(stack)
+
+    # A small file: three books, one of them twice, and a row that is not a book.
+    small = books_csv(range(3), f"Again,,Someone,{isbn13_978(1)}", "No ISBN,,Someone,123")
+    done = import_finished(send_import(stack, authorization, "small.csv", small), authorization)
+    assert counts(done) == ("succeeded", 5, 5, 3, 1, 1)
+    # Rows are numbered by their line in the file, the header being line 1.
+    assert [row["row"] for row in done["invalid_rows"]] == [6]
+
+    # `docker compose stop worker` while a large import runs, then `start`.
+    serials = range(1_000_000, 1_000_000 + LARGE_IMPORT)
+    url = send_import(stack, authorization, "stopped.csv", books_csv(serials))
+    import_running(url, authorization)
+    started = time.monotonic()
+    stack("stop", "worker")
+    stop_seconds = time.monotonic() - started
+    [worker] = containers(stack, "worker")
+    # It stopped by itself within its stop_grace_period, not killed at the end of it.
+    assert (worker["State"], worker["ExitCode"]) == ("exited", 0)
+    at_stop = import_state(url, authorization)
+    stack("start", "worker")
+    done = import_finished(url, authorization)
+    assert counts(done) == ("succeeded", LARGE_IMPORT, LARGE_IMPORT, LARGE_IMPORT, 0, 0)
+
+    # Killed (a crash, the out-of-memory killer) while a large import runs, then started:
+    # the import resumes from its last committed batch once the dead worker is noticed.
+    serials = range(2_000_000, 2_000_000 + LARGE_IMPORT)
+    url = send_import(stack, authorization, "killed.csv", books_csv(serials))
+    import_running(url, authorization)
+    stack("kill", "worker")
+    at_kill = import_state(url, authorization)
+    assert at_kill["status"] == "running"
+    assert 0 < at_kill["rows_done"] < LARGE_IMPORT
+    stack("start", "worker")
+    done = import_finished(url, authorization)
+    assert counts(done) == ("succeeded", LARGE_IMPORT, LARGE_IMPORT, LARGE_IMPORT, 0, 0)
+
+    assert books_in_database(stack) == 3 + 2 * LARGE_IMPORT
+    record_stat(
+        f"docker worker {stack.combo.id}",
+        {"stop s": round(stop_seconds, 1), "rows done at stop": at_stop["rows_done"],
+         "rows done at kill": at_kill["rows_done"]},
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("combo", [pytest.param(c, id=c.id) for c in DEV_VARIANTS])
 def test_docker_development_stack_tests_and_reloads(
     cookies: Cookies, docker_engine: None, combo: Combination
@@ -296,6 +413,9 @@ def test_docker_development_stack_tests_and_reloads(
     try:
         compose("up", "--detach", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT))
         assert "Dev Library" in wait_for_page(compose.url("/"), "Dev Library")
+        [worker] = containers(compose, "worker")
+        assert worker["Health"] == "healthy"
+        assert worker_starts(compose) == 1
 
         tests = compose("run", "--rm", "--no-deps", "web", "pytest", "-q", "-p", "no:cacheprovider")
         assert " passed" in tests.stdout.splitlines()[-1]
@@ -304,8 +424,19 @@ def test_docker_development_stack_tests_and_reloads(
         settings = project / "config" / "settings" / "base.py"
         settings.write_text(settings.read_text().replace('"Dev Library"', '"Reloaded Library"'))
         assert "Reloaded Library" in wait_for_page(compose.url("/"), "Reloaded Library")
+        # The worker reloaded too: its autoreloader started a new worker process.
+        deadline = time.monotonic() + 30
+        while worker_starts(compose) < 2 and time.monotonic() < deadline:
+            time.sleep(1)
+        assert worker_starts(compose) == 2
     finally:
         compose.down()
+
+
+def worker_starts(compose: Compose) -> int:
+    """How many worker processes the worker service has started (db_worker logs each)."""
+    logs = compose("logs", "--no-log-prefix", "--no-color", "worker").stdout
+    return logs.count("Starting worker worker_id=")
 
 
 # An unprivileged uid unlike the caller's (root here), and a gid the image
@@ -509,7 +640,8 @@ def replicas_that_logged(stack: Compose, marker: str) -> set[str]:
     return {line.split("|", 1)[0].strip() for line in logs.splitlines() if marker in line}
 
 
-def superuser_token(stack: Compose) -> str:
+def superuser_authorization(stack: Compose) -> str:
+    """An Authorization header for a new superuser (staff), as the API issues it."""
     password = uuid.uuid4().hex
     stack(
         "exec", "-T", "-e", f"DJANGO_SUPERUSER_PASSWORD={password}", "--index", "1", "web",
@@ -520,7 +652,8 @@ def superuser_token(stack: Compose) -> str:
         "POST", stack.url("/api/v1/auth/token/"), {"username": "admin", "password": password}
     )
     assert status == 200, body
-    return f"Token {body['token']}"
+    # token authentication answers {"token"}; JWT {"access", "refresh"}.
+    return f"Token {body['token']}" if "token" in body else f"Bearer {body['access']}"
 
 
 def test_replicas_behind_the_proxy(replicas: Compose) -> None:
@@ -530,12 +663,15 @@ def test_replicas_behind_the_proxy(replicas: Compose) -> None:
     migrations = containers(stack, "migrate")
     assert len(webs) == REPLICAS
     assert [(c["State"], c["ExitCode"]) for c in migrations] == [("exited", 0)]
+    # Two workers, each healthy: each one's own check finds it beating.
+    workers = containers(stack, "worker")
+    assert [(c["State"], c["Health"]) for c in workers] == [("running", "healthy")] * 2
 
     # A token issued through one replica works on every one. Getting it is an
     # anonymous request, which the anonymous rate counts (kept clear of a
     # window's end, so the window it fell in is known).
     start_of_a_window()
-    authorization = superuser_token(stack)
+    authorization = superuser_authorization(stack)
     token_window = time.time() // 60
     # Each write carries a request id starting with the marker, which the
     # replica that serves it logs on its access line.

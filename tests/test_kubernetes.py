@@ -2,13 +2,15 @@
 
 For each server database, deploy/kubernetes/ passes kubernetes-validate
 (strict, against the schemas of a pinned Kubernetes version) and checkov's
-kubernetes checks with none failed and a reason for every skip; the
-Deployment, Job and Secret example hold what the README promises. A SQLite
-bake has no manifests: pods cannot share its file.
+kubernetes checks with none failed and a reason for every skip, and
+`kubectl kustomize` builds it; the web and worker Deployments, the Job and
+the Secret example hold what the README promises. A SQLite bake has no
+manifests: pods cannot share its file.
 """
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import yaml
 from pytest_cookies.plugin import Cookies
 
 import tasks
-from tests.support import bake, record_stat
+from tests.support import IN_CI, bake, record_stat
 
 pytestmark = pytest.mark.slow
 
@@ -120,6 +122,71 @@ def test_kubernetes_deployment_is_what_the_readme_says(cookies: Cookies) -> None
     settings = set(SETTINGS_ROW.findall((project / "README.md").read_text()))
     configmap = found["ConfigMap/library-api"]["data"]
     assert sorted((set(configmap) | set(secret)) - settings) == []
+
+
+@pytest.mark.parametrize("database", ["postgresql", "mysql"])
+def test_kubernetes_base_builds_with_kustomize(cookies: Cookies, database: str) -> None:
+    """`kubectl kustomize` (what `kubectl apply -k` applies) renders every manifest the
+    kustomization lists, each resource once, all in the project's namespace."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        if IN_CI:
+            pytest.fail("kubectl is not installed; CI must build the kustomize base")
+        pytest.skip("kubectl is not installed")
+    folder = bake(cookies, database=database) / "deploy" / "kubernetes"
+
+    built = subprocess.run(
+        [kubectl, "kustomize", str(folder)], capture_output=True, text=True, check=False
+    )
+
+    assert built.returncode == 0, built.stderr
+    rendered = [d for d in yaml.safe_load_all(built.stdout) if d]
+    names = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in rendered)
+    expected = sorted(key for key in documents(folder) if not key.startswith("Secret/"))
+    assert names == expected
+    assert {d["metadata"].get("namespace", "library-api") for d in rendered} == {"library-api"}
+
+
+def test_kubernetes_worker_runs_the_worker_with_its_probe(cookies: Cookies) -> None:
+    """The worker Deployment runs `manage.py worker` from the web's image, after an init
+    container finds every migration applied; its liveness probe is `worker --alive`; it
+    has no Service, limits, the web pods' security settings, a grace period to reach a
+    checkpoint, a PodDisruptionBudget and a NetworkPolicy letting nothing in."""
+    project = bake(cookies, database="postgresql")
+    found = documents(project / "deploy" / "kubernetes")
+    web_pod = found["Deployment/library-api-web"]["spec"]["template"]["spec"]
+    deployment = found["Deployment/library-api-worker"]
+    pod = deployment["spec"]["template"]["spec"]
+    (worker,) = pod["containers"]
+    (wait,) = pod["initContainers"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["selector"]["matchLabels"] == labels
+    assert worker["image"] == web_pod["containers"][0]["image"] == wait["image"]
+    assert worker["command"] == ["python", "manage.py", "worker"]
+    assert "python manage.py migrate --check" in " ".join(wait["command"])
+    assert worker["livenessProbe"]["exec"]["command"] == [
+        "python", "manage.py", "worker", "--alive",
+    ]  # fmt: skip
+    assert "ports" not in worker
+    assert not any(
+        key.startswith("Service/") and found[key]["spec"]["selector"].items() <= labels.items()
+        for key in found
+    )
+    assert set(worker["resources"]) == {"requests", "limits"}
+    assert pod["terminationGracePeriodSeconds"] >= 30
+    assert pod["securityContext"] == web_pod["securityContext"]
+    web = web_pod["containers"][0]
+    for container in (worker, wait):
+        assert container["securityContext"] == web["securityContext"]
+        assert container["envFrom"] == web["envFrom"]
+        assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+    budget = found["PodDisruptionBudget/library-api-worker"]["spec"]
+    assert (budget["minAvailable"], budget["selector"]["matchLabels"]) == (1, labels)
+    policy = found["NetworkPolicy/library-api-worker"]["spec"]
+    assert policy["podSelector"]["matchLabels"] == labels
+    assert (policy["policyTypes"], policy.get("ingress", [])) == (["Ingress"], [])
 
 
 def test_sqlite_bake_has_no_kubernetes_manifests(cookies: Cookies) -> None:

@@ -81,9 +81,19 @@ def docker_run_network() -> list[str]:
 # container starts (--start-interval, Docker 25, API 1.44). Older engines
 # refuse to parse that flag; on them the tests build a copy without it that
 # checks every second instead, as the start interval would while starting.
+# The worker's healthcheck in docker-compose.yml has Compose's start_interval,
+# which Compose refuses to send to those engines: there the tests check every
+# 2 s instead (each check starts Django, about half a second of CPU).
 START_INTERVAL_API = (1, 44)
 SHIPPED_HEALTHCHECK = "--interval=30s --timeout=3s --start-period=30s --start-interval=1s"
 OLD_ENGINE_HEALTHCHECK = "--interval=1s --timeout=3s --start-period=30s"
+SHIPPED_WORKER_HEALTHCHECK = (
+    "      interval: 30s\n      timeout: 10s\n      retries: 3\n"
+    "      start_period: 30s\n      start_interval: 1s\n"
+)
+OLD_ENGINE_WORKER_HEALTHCHECK = (
+    "      interval: 2s\n      timeout: 10s\n      retries: 3\n      start_period: 30s\n"
+)
 
 
 def engine_api_version() -> tuple[int, ...]:
@@ -92,12 +102,17 @@ def engine_api_version() -> tuple[int, ...]:
 
 
 def buildable_here(project: Path) -> Path:
-    """The bake, its Dockerfile made buildable by this engine (see START_INTERVAL_API)."""
+    """The bake, its Dockerfile and compose file made usable by this engine (see
+    START_INTERVAL_API)."""
     if engine_api_version() < START_INTERVAL_API:
-        dockerfile = project / "Dockerfile"
-        text = dockerfile.read_text()
-        assert SHIPPED_HEALTHCHECK in text
-        dockerfile.write_text(text.replace(SHIPPED_HEALTHCHECK, OLD_ENGINE_HEALTHCHECK))
+        for name, shipped, old_engine in (
+            ("Dockerfile", SHIPPED_HEALTHCHECK, OLD_ENGINE_HEALTHCHECK),
+            ("docker-compose.yml", SHIPPED_WORKER_HEALTHCHECK, OLD_ENGINE_WORKER_HEALTHCHECK),
+        ):
+            path = project / name
+            text = path.read_text()
+            assert shipped in text, f"{name}: no {shipped!r}"
+            path.write_text(text.replace(shipped, old_engine))
     return project
 
 
@@ -215,7 +230,9 @@ def host_network_services(
         "extra_hosts": ["db:127.0.0.1", "cache:127.0.0.1"],
         "environment": {"REDIS_URL": f"redis://cache:{cache_port}/0"},
     }
-    services: dict[str, Any] = {"migrate": json.loads(json.dumps(app)), "web": app}
+    services: dict[str, Any] = {
+        name: json.loads(json.dumps(app)) for name in ("migrate", "web", "worker")
+    }
     services["cache"] = {
         "network_mode": "host",
         "command": ["--port", str(cache_port), "--save", "", "--appendonly", "no"],
@@ -247,7 +264,7 @@ def host_network_services(
         }  # fmt: skip
     else:
         url = "sqlite:////data/db.sqlite3"
-    for service in ("migrate", "web"):
+    for service in ("migrate", "web", "worker"):
         services[service]["environment"]["DATABASE_URL"] = url
     services["web"]["environment"]["PORT"] = str(web_port)
     if development:
@@ -358,6 +375,32 @@ def http(
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+def upload(
+    url: str, field: str, name: str, content: bytes, authorization: str
+) -> tuple[int, str, Any]:
+    """One multipart/form-data POST of a file, as a browser's form sends it: the status,
+    the Location header (or "") and the decoded body."""
+    boundary = uuid.uuid4().hex
+    body = b"".join(
+        (
+            f"--{boundary}\r\n".encode(),
+            f'Content-Disposition: form-data; name="{field}"; filename="{name}"\r\n'.encode(),
+            b"Content-Type: application/octet-stream\r\n\r\n",
+            content,
+            f"\r\n--{boundary}--\r\n".encode(),
+        )
+    )
+    request = urllib.request.Request(url, data=body, method="POST")
+    request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    request.add_header("Authorization", authorization)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            location = response.headers.get("Location", "")
+            return response.status, location, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, "", json.loads(error.read() or b"null")
 
 
 # Several web replicas behind nginx (compose.replicas.yml).
