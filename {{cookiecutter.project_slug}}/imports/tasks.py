@@ -105,7 +105,13 @@ def import_batch(import_id: int, first: int, batch: tuple[Row, ...]) -> ImportJo
         job.present_count += present + len(valid) - created
         job.rows_done += len(batch)
         job.save(
-            update_fields=["rows_done", "created_count", "present_count", "invalid_count", "invalid_rows"]
+            update_fields=[
+                "rows_done",
+                "created_count",
+                "present_count",
+                "invalid_count",
+                "invalid_rows",
+            ]
         )
     return job
 
