@@ -1,15 +1,17 @@
 """Clients generated from a bake's schema work as generated, with no patch.
 
-For each authentication choice a SQLite bake is migrated, given a user and
-served by runserver; openapi-python-client, a mainstream Python generator,
-writes a client from the live /api/schema/ (failing on any warning), and the
-test imports that client and drives it: a token obtained anonymously, the
-book list, a book created, invalid input parsed into the generated error
-model, and a 401 without credentials. The client is generated under pytest's
-temporary directory.
+For each authentication choice a SQLite bake is migrated, given a staff
+user and served by runserver; openapi-python-client, a mainstream Python
+generator, writes a client from the live /api/schema/ (failing on any
+warning), and the test imports that client and drives it: a token obtained
+anonymously, the book list, a book created, invalid input parsed into the
+generated error model, a 401 without credentials, and a CSV file uploaded
+as multipart to the imports, which the bake's worker then imports. The
+client is generated under pytest's temporary directory.
 """
 
 import importlib
+import io
 import os
 import subprocess
 import sys
@@ -27,9 +29,15 @@ from tests.support import bake, served
 
 pytestmark = pytest.mark.slow
 
-USERNAME = "reader"
+USERNAME = "librarian"
 PASSWORD = "a long passphrase for the generated client"
 DUNE = {"title": "Dune", "author": "Frank Herbert", "isbn": "978-0-441-17271-9"}
+# Dune again (already in the catalogue by then) and one book that is not.
+BOOKS_CSV = (
+    b"title,subtitle,author,isbn\n"
+    b"Dune,,Frank Herbert,978-0-441-17271-9\n"
+    b"Hyperion,,Dan Simmons,978-0-553-28368-6\n"
+)
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,30 @@ def auth(request: pytest.FixtureRequest) -> Auth:
     return request.param
 
 
+@dataclass(frozen=True)
+class Bake:
+    """A bake, the python of its installed environment, and the environment to run it in."""
+
+    project: Path
+    python: Path
+    env: dict[str, str]
+
+    def manage(self, *args: str, **extra: str) -> None:
+        """Run ``manage.py args``; fail the test with its output if it fails."""
+        result = subprocess.run(
+            [str(self.python), "manage.py", *args],
+            cwd=self.project,
+            env={**self.env, **extra},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, f"manage.py {args}:\n{result.stdout}\n{result.stderr}"
+
+
 @pytest.fixture
-def api_url(auth: Auth, cookies: Cookies, tools_venv: Path) -> Iterator[str]:
-    """A SQLite bake with this authentication, migrated, with one user, served; its base URL."""
+def baked(auth: Auth, cookies: Cookies, tools_venv: Path) -> Bake:
+    """A SQLite bake with this authentication, migrated, with one staff user."""
     project = bake(cookies, database="sqlite", api_auth=auth.name)
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
     # Nothing from this process may point the bake at another database or settings.
@@ -65,25 +94,22 @@ def api_url(auth: Auth, cookies: Cookies, tools_venv: Path) -> Iterator[str]:
         for name, value in os.environ.items()
         if name not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "PYTHONPATH", "VIRTUAL_ENV"}
     }
-
-    def manage(*args: str, **extra: str) -> None:
-        subprocess.run(
-            [str(python), "manage.py", *args],
-            cwd=project,
-            env={**env, **extra},
-            check=True,
-            capture_output=True,
-        )
-
-    manage("migrate", "--verbosity", "0")
-    manage(
+    baked = Bake(project, python, env)
+    baked.manage("migrate", "--verbosity", "0")
+    baked.manage(
         "createsuperuser",
         "--noinput",
         f"--username={USERNAME}",
-        "--email=reader@example.com",
+        "--email=librarian@example.com",
         DJANGO_SUPERUSER_PASSWORD=PASSWORD,
     )
-    with served(project, python, env) as base:
+    return baked
+
+
+@pytest.fixture
+def api_url(baked: Bake) -> Iterator[str]:
+    """The bake served by runserver: its base URL."""
+    with served(baked.project, baked.python, baked.env) as base:
         yield base
 
 
@@ -126,13 +152,17 @@ def generated(package: ModuleType, module: str) -> Any:
 
 
 def test_generated_client_drives_the_api_unpatched(
-    auth: Auth, api_url: str, client_package: ModuleType
+    auth: Auth, baked: Bake, api_url: str, client_package: ModuleType
 ) -> None:
-    """Token anonymously, list, create, a parsed validation error and a 401, all as generated."""
+    """Token anonymously, list, create, a parsed validation error, a 401, and a file imported
+    (uploaded as multipart, refused when it is no CSV), all as generated."""
     models = generated(client_package, "models")
+    types = generated(client_package, "types")
     token_create = generated(client_package, "api.auth.auth_token_create")
     books_list = generated(client_package, "api.books.books_list")
     books_create = generated(client_package, "api.books.books_create")
+    imports_create = generated(client_package, "api.imports.imports_create")
+    imports_retrieve = generated(client_package, "api.imports.imports_retrieve")
     anonymous = client_package.Client(base_url=api_url, raise_on_unexpected_status=True)
 
     tokens = token_create.sync(
@@ -168,3 +198,36 @@ def test_generated_client_drives_the_api_unpatched(
     assert refused.status_code == 401
     assert isinstance(refused.parsed, models.Error), refused.content
     assert refused.parsed.code is models.ErrorCode.NOT_AUTHENTICATED
+
+    upload = models.ImportUploadRequest(
+        file=types.File(payload=io.BytesIO(BOOKS_CSV), file_name="books.csv", mime_type="text/csv")
+    )
+    accepted = imports_create.sync_detailed(client=signed_in, body=upload)
+    assert accepted.status_code == 202, accepted.content
+    queued = accepted.parsed
+    assert isinstance(queued, models.ImportJob), accepted.content
+    assert queued.url == accepted.headers["Location"] == f"/api/v1/imports/{queued.id}/"
+    assert (queued.status, queued.file_name, queued.rows_total) == (
+        models.StatusEnum.QUEUED,
+        "books.csv",
+        2,
+    )
+
+    baked.manage("worker", "--batch", "--no-startup-delay")
+    done = imports_retrieve.sync(client=signed_in, id=queued.id)
+    assert isinstance(done, models.ImportJob), done
+    assert done.status is models.StatusEnum.SUCCEEDED, done.failure
+    assert (done.created_count, done.present_count, done.invalid_count) == (1, 1, 0)
+    assert done.finished is not None
+
+    not_csv = models.ImportUploadRequest(
+        file=types.File(payload=io.BytesIO(b"a list of books\n"), file_name="notes.txt")
+    )
+    bad_file = imports_create.sync(client=signed_in, body=not_csv)
+    assert isinstance(bad_file, models.Error), bad_file
+    assert bad_file.status == 400
+    assert bad_file.code is models.ErrorCode.INVALID
+    assert bad_file.errors.additional_properties["file"] == [
+        "'notes.txt' is neither CSV nor JSON Lines. Send a .csv file (or text/csv), "
+        "or a .jsonl file (or application/jsonl) with one JSON object per line."
+    ]

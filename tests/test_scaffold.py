@@ -3,7 +3,8 @@
 For each layout, a bake on a real database server refuses bad names (one
 error, nothing written), then `make app name=loans` adds a resource; the
 project's lint, type check and whole suite (its contract tests now covering
-the new endpoints) must pass on that server.
+the new endpoints, and the new task's test running it through the worker)
+must pass on that server.
 """
 
 import re
@@ -99,8 +100,10 @@ def test_make_app_adds_a_resource_that_passes_the_projects_checks(baked: Baked) 
     assert {
         "?? loans/migrations/0001_initial.py",
         "?? loans/models.py",
+        "?? loans/tasks.py",
         f"?? {api}views.py",
         "?? tests/test_loans_api.py",
+        "?? tests/test_loans_tasks.py",
         " M config/settings/base.py",
         " M tests/factories.py",
     } <= changes
@@ -119,6 +122,11 @@ def test_make_app_adds_a_resource_that_passes_the_projects_checks(baked: Baked) 
     assert set(counts) == {"passed"}, result.stdout[-3000:]
     new_tests = re.findall(r"^PASSED tests/test_loans_api\.py::", result.stdout, re.MULTILINE)
     assert len(new_tests) >= 10
+    # The example task, queued and run by `manage.py worker --batch`, on the server.
+    assert (
+        "PASSED tests/test_loans_tasks.py::"
+        "test_delete_loans_runs_in_the_worker_and_is_safe_to_run_twice" in result.stdout
+    )
     assert "Required test coverage of 90.0% reached" in result.stdout
     record_stat(
         f"make-app-{baked.combo.id}",

@@ -9,6 +9,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from imports.models import ImportJob
 from imports.serializers import ImportJobSerializer, ImportUploadSerializer
@@ -36,12 +37,18 @@ class ImportJobViewSet(
     # The whole-file body of a POST; the other methods take none.
     parser_classes = [MultiPartParser]
 
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        # A POST takes a file, not an import: so does the browsable API's form for it.
+        if self.action == "create":
+            return ImportUploadSerializer
+        return ImportJobSerializer
+
     @extend_schema(
         request=ImportUploadSerializer,
         responses={status.HTTP_202_ACCEPTED: ImportJobSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        upload = ImportUploadSerializer(data=request.data)
+        upload = self.get_serializer(data=request.data)
         upload.is_valid(raise_exception=True)
         checked = upload.validated_data["file"]
         # The job and its task row commit together: no job is left without a task.

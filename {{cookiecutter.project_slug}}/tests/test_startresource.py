@@ -38,7 +38,8 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 def test_startresource_writes_an_app_its_api_its_tests_and_registers_them(project: Path) -> None:
-    """The app, its API package and tests are written; settings, router and factories gain it."""
+    """The app, its task, its API package and tests are written; settings, router and
+    factories gain it."""
     out = StringIO()
 
     call_command("startresource", "probe_loans", stdout=out)
@@ -49,10 +50,12 @@ def test_startresource_writes_an_app_its_api_its_tests_and_registers_them(projec
         "probe_loans/models.py",
         "probe_loans/admin.py",
         "probe_loans/migrations/__init__.py",
+        "probe_loans/tasks.py",
         f"{api}/serializers.py",
         f"{api}/filters.py",
         f"{api}/views.py",
         "tests/test_probe_loans_api.py",
+        "tests/test_probe_loans_tasks.py",
     ]
     for path in created:
         source = (project / path).read_text()

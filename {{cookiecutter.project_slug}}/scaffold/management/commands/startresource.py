@@ -1,9 +1,10 @@
 """Add an API resource in this project's layout: ``python manage.py startresource loans``.
 
-It writes an app (a model with timestamps, its admin), the app's API (a
-serializer, filters, a viewset with the project's search, ordering and
-pagination, registered under /api/v1/<name>/), a factory and tests in the
-style of the book tests; then ruff sorts the imports it added. ``make app
+It writes an app (a model with timestamps, its admin, an example
+background task), the app's API (a serializer, filters, a viewset with the
+project's search, ordering and pagination, registered under
+/api/v1/<name>/), a factory and tests in the style of the book tests; then
+ruff sorts the imports it added. ``make app
 name=loans`` runs it and then ``makemigrations``. A name that cannot be used
 stops it before anything is written.
 """
@@ -107,7 +108,8 @@ class Resource:
                 continue
             name = rest[-1].removesuffix("-tpl")
             if part == "tests":
-                name = f"test_{self.app}_api.py"
+                # tests/test_api.py-tpl -> tests/test_loans_api.py, beside the others' tests.
+                name = f"test_{self.app}_{name.removeprefix('test_')}"
             target = targets[part].joinpath(*rest[:-1], name)
             files[target] = render(template, self.substitutions())
         return files
