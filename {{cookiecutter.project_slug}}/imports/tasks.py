@@ -100,7 +100,8 @@ def start(import_id: int) -> ImportJob:
 def import_batch(import_id: int, first: int, batch: tuple[Row, ...]) -> ImportJob:
     """Validate and create one batch of rows, and record it as done, in one transaction."""
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=import_id)
+        # Without the file: it was read once, at the start.
+        job = ImportJob.objects.select_for_update().defer("content").get(pk=import_id)
         if job.rows_done != first:
             raise Superseded(f"import {import_id} is at row {job.rows_done}, not {first}")
         valid: dict[str, dict[str, Any]] = {}
