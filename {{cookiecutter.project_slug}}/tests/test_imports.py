@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from rest_framework import status
 from rest_framework.test import APIClient
 
+from background import stopping
 from books.models import Book
 from imports import tasks
 from imports.models import ImportJob
@@ -235,7 +236,7 @@ def test_a_stopping_worker_hands_the_rest_of_the_import_over(
     send(staff_client, csv_file(*book_lines(5)))
     job = ImportJob.objects.get()
     DBTaskResult.objects.all().delete()  # this test runs the task itself, once
-    monkeypatch.setattr(tasks.stopping, "requested", lambda: True)
+    monkeypatch.setattr(stopping, "requested", lambda: True)
 
     assert tasks.import_books.call(job.pk) == {"handed_over_at_row": 2}
     job.refresh_from_db()
@@ -244,7 +245,7 @@ def test_a_stopping_worker_hands_the_rest_of_the_import_over(
         job.task_id.replace("-", "")
     )
 
-    monkeypatch.setattr(tasks.stopping, "requested", lambda: False)
+    monkeypatch.setattr(stopping, "requested", lambda: False)
     run_worker()
     job.refresh_from_db()
     assert (job.status, job.created_count, Book.objects.count()) == ("succeeded", 5, 5)

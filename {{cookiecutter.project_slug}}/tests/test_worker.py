@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.tasks import TaskResultStatus
@@ -48,10 +49,10 @@ def dead_pid() -> int:
     return process.pid
 
 
-def test_task_of_a_worker_silent_too_long_is_queued_again(settings: object) -> None:
+def test_task_of_a_worker_silent_too_long_is_queued_again() -> None:
     """A heartbeat older than WORKER_LOST_AFTER is a dead worker: its task goes back to the
     queue and its heartbeat is removed; a live worker's task is left alone."""
-    heartbeat("silent", age=recovery.settings.WORKER_LOST_AFTER + 1)
+    heartbeat("silent", age=settings.WORKER_LOST_AFTER + 1)
     heartbeat("alive", age=1)
     lost, kept = running_task("silent"), running_task("alive")
 
@@ -84,9 +85,9 @@ def test_same_name_but_another_pid_namespace_is_not_this_host() -> None:
     assert task.status == TaskResultStatus.RUNNING
 
 
-def test_a_task_that_lost_its_worker_too_often_fails_with_worker_lost(settings: object) -> None:
+def test_a_task_that_lost_its_worker_too_often_fails_with_worker_lost() -> None:
     """After TASK_MAX_ATTEMPTS starts the task fails instead of killing workers forever."""
-    task = running_task(*(f"w{n}" for n in range(recovery.settings.TASK_MAX_ATTEMPTS)))
+    task = running_task(*(f"w{n}" for n in range(settings.TASK_MAX_ATTEMPTS)))
 
     assert recovery.recover("me") == recovery.Recovered(failed=1)
     task.refresh_from_db()
