@@ -20,7 +20,9 @@ are steadier than means):
 5. data scale: the book list's requests (first page, page 50, search,
    ordering, author filter) and a bare `count(*)` at 1,000, 100,000 and
    1,000,000 rows seeded with SQL, on PostgreSQL and MariaDB, with each
-   figure's ratio to its 1,000-row value.
+   figure's ratio to its 1,000-row value;
+6. imports: rows per second of the import task (`import_books`, as a worker
+   runs it) over a 10,000-row CSV, median of 3 on each database.
 
 Needs what the test suite needs (the database servers, Docker) plus wrk
 (Debian: apt-get install wrk). Parts whose prerequisite is missing say so in
@@ -333,6 +335,54 @@ def bench_suite(database: str, runs: int = 3) -> dict[str, Any]:
     }
 
 
+IMPORT_ROWS = 10_000
+# Run in the bake's Django shell: a CSV of fresh books checked as the API checks
+# it, then the task run as the worker runs it, timed; prints the seconds as JSON.
+IMPORT_RUN = """
+import json, time
+from django.core.files.uploadedfile import SimpleUploadedFile
+from imports import files, tasks
+from imports.models import ImportJob
+first, rows = {first}, {rows}
+def isbn13(twelve):
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(twelve))
+    return twelve + str(-total % 10)
+lines = ["title,subtitle,author,isbn"]
+for n in range(first, first + rows):
+    lines.append(f"Book {{n}},,Author {{n % 97}},{{isbn13(f'978{{n:09d}}')}}")
+upload = SimpleUploadedFile("bench.csv", "\\n".join(lines).encode(), "text/csv")
+checked = files.check(upload, 10 ** 8)
+job = ImportJob.objects.create(format=checked.format, file_name=checked.name,
+                               content=checked.text, rows_total=checked.rows)
+started = time.perf_counter()
+tasks.import_books.call(job.pk)
+seconds = time.perf_counter() - started
+job.refresh_from_db()
+assert (job.status, job.created_count) == ("succeeded", rows), job
+print(json.dumps(seconds))
+"""
+
+
+def bench_imports(database: str, runs: int = 3) -> dict[str, Any]:
+    """Rows per second of the import task over IMPORT_ROWS new books, ``runs`` times."""
+    with installed_bake(database) as (project, python, env):
+        manage = [str(python), "manage.py"]
+        subprocess.run([*manage, "migrate", "-v", "0"], cwd=project, env=env, check=True)
+        samples = []
+        for run in range(runs):
+            code = IMPORT_RUN.format(first=run * IMPORT_ROWS, rows=IMPORT_ROWS)
+            result = subprocess.run(
+                [*manage, "shell", "-c", code],
+                cwd=project,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            samples.append(IMPORT_ROWS / json.loads(result.stdout.splitlines()[-1]))
+    return {**median_spread(samples), "rows": IMPORT_ROWS}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -589,6 +639,14 @@ def table(results: dict[str, Any]) -> str:
             )
     elif proxy:
         lines.append(f"| API behind nginx | {proxy['error']} | |")
+    for database, figures in results.get("imports", {}).items():
+        value = (
+            f"median {figures['median']:.0f} rows/s of {figures['runs']} (min "
+            f"{figures['min']:.0f}, max {figures['max']:.0f}), {figures['rows']} rows"
+            if "median" in figures
+            else figures["error"]
+        )
+        lines.append(f"| import task, {database} | {value} | |")
     if results.get("scale"):
         lines += ["", scale_table(results["scale"])]
     return "\n".join(lines)
@@ -615,14 +673,16 @@ def scale_table(scale: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only", choices=["bake", "suite", "api", "docker", "proxy", "scale"], action="append"
+        "--only",
+        choices=["bake", "suite", "api", "docker", "proxy", "scale", "imports"],
+        action="append",
     )
     parser.add_argument("--databases", nargs="*", default=list(DATABASES), choices=DATABASES)
     parser.add_argument(
         "--rows", nargs="*", type=int, default=list(SCALE_ROWS), help="table sizes for 'scale'"
     )
     args = parser.parse_args(argv)
-    parts = args.only or ["bake", "suite", "api", "docker", "proxy", "scale"]
+    parts = args.only or ["bake", "suite", "api", "docker", "proxy", "scale", "imports"]
     results: dict[str, Any] = {}
     if "bake" in parts:
         results["bake"] = attempt("bake time", bench_bake)
@@ -645,6 +705,8 @@ def main(argv: list[str] | None = None) -> int:
         results["scale"] = per_database(
             "data scale", lambda db: bench_scale(db, tuple(args.rows)), scale_databases
         )
+    if "imports" in parts:
+        results["imports"] = per_database("imports", bench_imports, args.databases)
     report(results, RESULTS, table)
     return 0
 

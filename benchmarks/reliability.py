@@ -14,7 +14,11 @@
 5. data: `docker compose down` and `up`, and an image rebuild, keep rows;
 6. throttle: anonymous requests let through of 200 sent within one window,
    against a configured 60/minute, for 1 and 4 gunicorn workers sharing
-   Redis and for 3 replicas x 4 workers behind nginx (Docker).
+   Redis and for 3 replicas x 4 workers behind nginx (Docker);
+7. worker kills: on each database, imports of 5,000 rows on two workers,
+   the running worker killed with SIGKILL mid-import each time: imports
+   finished, rows duplicated and rows lost (books of the files against the
+   books in the database).
 
 Every loop is bounded in count and time and talks only to 127.0.0.1.
 """
@@ -22,6 +26,7 @@ Every loop is bounded in count and time and talks only to 127.0.0.1.
 import argparse
 import json
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -44,7 +49,18 @@ from benchmarks.bench import (  # noqa: E402
     quiet_bake,
     report,
 )
-from tests.support import Combination  # noqa: E402
+from tests.support import Combination, served  # noqa: E402
+from tests.support.databases import Baked  # noqa: E402
+from tests.support.workers import (  # noqa: E402
+    WORKER_TEST_ENV,
+    books_csv,
+    finished,
+    send,
+    shell,
+    staff_token,
+    state,
+)
+from tests.support.workers import workers as worker_processes  # noqa: E402
 
 RESULTS = ROOT / ".bench" / "reliability.json"
 LOAD_SECONDS = 60
@@ -300,6 +316,54 @@ def check_throttle() -> dict[str, Any]:
     return figures
 
 
+WORKER_KILLS = 3
+KILL_ROWS = 5_000
+
+
+def check_worker_kills(database: str) -> dict[str, Any]:
+    """WORKER_KILLS imports, each with its running worker killed mid-import (the other
+    workers resuming it): how many finish, and rows duplicated and lost."""
+    with installed_bake(database) as (project, python, env):
+        env = {**env, **WORKER_TEST_ENV}
+        baked = Baked(Combination(database, "split"), project, python, env)
+        baked.run("manage.py", "migrate", "--verbosity", "0")
+        authorization = staff_token(baked)
+        finished_ok = killed_mid_import = 0
+        # One worker more than the kills: each kill leaves the others to resume its import.
+        with (
+            served(project, python, env) as base,
+            worker_processes(baked, WORKER_KILLS + 1) as pool,
+        ):
+            for kill in range(WORKER_KILLS):
+                serials = range(kill * KILL_ROWS, (kill + 1) * KILL_ROWS)
+                url = send(base, authorization, f"kill-{kill}.csv", books_csv(serials))
+                while state(url, authorization)["rows_done"] == 0:
+                    time.sleep(0.01)
+                for process, log in pool:
+                    text = log.read_text()
+                    running = text.count("state=RUNNING") > text.count("state=SUCCESSFUL")
+                    if process.poll() is None and running:
+                        process.send_signal(signal.SIGKILL)
+                        process.wait()
+                if state(url, authorization)["status"] == "running":
+                    killed_mid_import += 1
+                done = finished(url, authorization)
+                finished_ok += done["status"] == "succeeded"
+        rows = WORKER_KILLS * KILL_ROWS
+        books, distinct = map(int, shell(
+            baked,
+            "from books.models import Book\n"
+            "print(Book.objects.count(), Book.objects.values('isbn').distinct().count())",
+        ).split())  # fmt: skip
+    return {
+        "imports": WORKER_KILLS,
+        "killed_mid_import": killed_mid_import,
+        "finished": finished_ok,
+        "duplicated": books - distinct,
+        "lost": rows - distinct,
+    }
+
+
 def table(results: dict[str, Any]) -> str:
     lines = ["| check | figure | target |", "| --- | --- | --- |"]
     prompts = results.get("prompts")
@@ -309,6 +373,12 @@ def table(results: dict[str, Any]) -> str:
             f"bad answers refused with one clear line, nothing left "
             f"{prompts.get('problems') or prompts.get('error', '')} | all of >= 30 |"
         )
+    for db, f in results.get("workers", {}).items():
+        value = f.get("error") or (
+            f"{f['finished']} of {f['imports']} imports finished, {f['killed_mid_import']} "
+            f"killed mid-import; {f['duplicated']} rows duplicated, {f['lost']} lost"
+        )
+        lines.append(f"| worker killed mid-import, {db} | {value} | all finished, 0, 0 |")
     for db, f in results.get("contract", {}).items():
         value = f.get("error") or f"{f['cases']} cases, {f['failing']} failing ({f['summary']})"
         lines.append(f"| API input (schemathesis), {db} | {value} | 0 server errors |")
@@ -350,7 +420,7 @@ def table(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ["prompts", "contract", "load", "docker", "throttle"]
+    parts = ["prompts", "contract", "load", "docker", "throttle", "workers"]
     parser.add_argument("--only", choices=parts, action="append")
     parser.add_argument("--databases", nargs="*", default=list(DATABASES), choices=DATABASES)
     args = parser.parse_args(argv)
@@ -366,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
         results["docker"] = attempt("faults and data", check_docker_faults_and_data)
     if "throttle" in chosen:
         results["throttle"] = attempt("throttle", check_throttle)
+    if "workers" in chosen:
+        results["workers"] = per_database("worker kills", check_worker_kills, args.databases)
     report(results, RESULTS, table)
     return 0
 
