@@ -372,6 +372,9 @@ def test_docker_worker_imports_and_resumes_after_a_stop(stack: Compose) -> None:
     # It stopped by itself within its stop_grace_period, not killed at the end of it.
     assert (worker["State"], worker["ExitCode"]) == ("exited", 0)
     at_stop = import_state(url, authorization)
+    # It handed the rest over at its next batch, for the next worker to resume.
+    assert at_stop["status"] == "queued", at_stop
+    assert 0 < at_stop["rows_done"] < LARGE_IMPORT
     stack("start", "worker")
     done = import_finished(url, authorization)
     assert counts(done) == ("succeeded", LARGE_IMPORT, LARGE_IMPORT, LARGE_IMPORT, 0, 0)
