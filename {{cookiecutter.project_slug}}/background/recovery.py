@@ -27,7 +27,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.tasks import TaskResultStatus
+from django.tasks import TaskResultStatus, task_backends
+from django.tasks.signals import task_finished
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -132,6 +133,7 @@ def recover(me: str) -> Recovered:
         WorkerHeartbeat.objects.filter(worker_id__in=dead).delete()
         live = set(WorkerHeartbeat.objects.values_list("worker_id", flat=True)) | {me}
         requeued = failed = 0
+        given_up = []
         for task_id, worker_ids, started_at in DBTaskResult.objects.running().values_list(
             "id", "worker_ids", "started_at"
         ):
@@ -147,13 +149,15 @@ def recover(me: str) -> Recovered:
                     f"Its worker stopped while running it, {attempts} times; not tried again "
                     f"(TASK_MAX_ATTEMPTS is {settings.TASK_MAX_ATTEMPTS})."
                 )
-                failed += same.update(
+                if same.update(
                     status=TaskResultStatus.FAILED,
                     finished_at=timezone.now(),
                     exception_class_path=f"{__name__}.WorkerLost",
                     traceback=f"{__name__}.WorkerLost: {error}\n",
-                )
-                logger.error("Task %s failed: %s", task_id, error)
+                ):
+                    failed += 1
+                    logger.error("Task %s failed: %s", task_id, error)
+                    given_up.append(task_id)
             else:
                 requeued += same.update(status=TaskResultStatus.READY, started_at=None)
                 logger.warning(
@@ -164,4 +168,9 @@ def recover(me: str) -> Recovered:
                     attempts + 1,
                     settings.TASK_MAX_ATTEMPTS,
                 )
+    # As a worker does for a task it ran, so that whoever follows the task hears of it.
+    for task_id in given_up:
+        result = DBTaskResult.objects.get(pk=task_id)
+        backend = task_backends[result.backend_name]
+        task_finished.send(sender=type(backend), task_result=result.task_result)
     return Recovered(requeued, failed)

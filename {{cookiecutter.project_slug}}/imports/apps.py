@@ -8,3 +8,10 @@ class ImportsConfig(AppConfig):
 
     name = "imports"
     verbose_name = "Imports"
+
+    def ready(self) -> None:
+        from django.tasks.signals import task_finished
+
+        from imports.tasks import mark_failed
+
+        task_finished.connect(mark_failed, dispatch_uid="imports.mark_failed")

@@ -13,7 +13,7 @@ from itertools import batched, islice
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.tasks import task
+from django.tasks import TaskResult, TaskResultStatus, task
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -71,6 +71,17 @@ def import_books(import_id: int) -> dict[str, int]:
         "already_present": job.present_count,
         "invalid": job.invalid_count,
     }
+
+
+def mark_failed(sender: Any, task_result: TaskResult, **kwargs: Any) -> None:
+    """An import whose task failed without saying so (given up after its workers died
+    TASK_MAX_ATTEMPTS times) is failed too, with the task's reason."""
+    if task_result.status != TaskResultStatus.FAILED or not task_result.errors:
+        return
+    reason = task_result.errors[-1].traceback.strip().splitlines()[-1]
+    ImportJob.objects.filter(task_id=str(task_result.id)).exclude(
+        status__in=[ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED]
+    ).update(status=ImportJob.Status.FAILED, failure=reason, finished=timezone.now())
 
 
 def hand_over(import_id: int) -> None:

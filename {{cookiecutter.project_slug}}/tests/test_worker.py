@@ -7,14 +7,18 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.tasks import TaskResultStatus
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from rest_framework.test import APIClient
 
 from background import recovery
 from background.models import WorkerHeartbeat
+from imports.models import ImportJob
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +125,22 @@ def test_worker_alive_check_for_health_probes() -> None:
 
     recovery.register("this-process")
     call_command("worker", "--alive")
+
+
+def test_an_import_whose_task_is_given_up_is_failed_with_the_reason(
+    staff_client: APIClient,
+) -> None:
+    """When recovery gives a task up (WorkerLost), its import shows failed, and why."""
+    upload = SimpleUploadedFile("books.csv", b"title,author,isbn\nA,B,9780306406157", "text/csv")
+    staff_client.post(reverse("api:import-list"), {"file": upload}, format="multipart")
+    job = ImportJob.objects.get()
+    DBTaskResult.objects.filter(pk=job.task_id).update(
+        status=TaskResultStatus.RUNNING,
+        started_at=timezone.now(),
+        worker_ids=[f"w{n}" for n in range(settings.TASK_MAX_ATTEMPTS)],
+    )
+
+    assert recovery.recover("me").failed == 1
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.failure.startswith("background.recovery.WorkerLost: Its worker stopped")

@@ -74,7 +74,9 @@ class Heartbeat(threading.Thread):
         tell_tasks_on_stop()
 
     def finished(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
-        self.running_task = None
+        # Recovery sends this too, for other workers' tasks it gives up.
+        if task_result.id == self.running_task:
+            self.running_task = None
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
