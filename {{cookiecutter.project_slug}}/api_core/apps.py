@@ -1,6 +1,7 @@
 """App configuration for the api_core app."""
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class ApiCoreConfig(AppConfig):
@@ -8,3 +9,8 @@ class ApiCoreConfig(AppConfig):
 
     name = "api_core"
     verbose_name = "API core"
+
+    def ready(self) -> None:
+        from api_core import metrics
+
+        connection_created.connect(metrics.count_queries, dispatch_uid="api_core.metrics")

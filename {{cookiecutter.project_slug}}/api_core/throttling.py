@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from rest_framework import throttling
 
+from api_core.metrics import THROTTLED
+
 if TYPE_CHECKING:  # DRF imports this module while defining its views
     from rest_framework.request import Request
     from rest_framework.views import APIView
@@ -41,7 +43,10 @@ class FixedWindowMixin(throttling.SimpleRateThrottle):
         except ValueError:  # the counter expired between add() and incr()
             self.cache.add(key, 1, timeout=self.duration + 1)
             count = 1
-        return bool(count <= self.num_requests)
+        if count > self.num_requests:
+            THROTTLED.labels(self.scope).inc()
+            return False
+        return True
 
     def wait(self) -> float:
         """Seconds until the window ends (Retry-After)."""

@@ -1,9 +1,18 @@
 """gunicorn settings for the image's CMD, which listens on 0.0.0.0:$PORT.
 
 GUNICORN_CMD_ARGS overrides them, e.g. "--workers 8 --timeout 60"; gunicorn checks it.
+The master also serves the workers' metrics, added up, on DJANGO_METRICS_PORT
+(api_core/metrics.py), apart from the API's port.
 """
 
 import multiprocessing
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from config.env import metrics_port
 
 # Processes x threads = concurrent requests; the defaults suit a small container.
 workers = min(multiprocessing.cpu_count() * 2 + 1, 4)
@@ -29,3 +38,56 @@ logconfig_dict = {
         "gunicorn.access": {"handlers": [], "propagate": False},
     },
 }
+
+# Metrics: each worker writes its counts to files in this directory, and the
+# master sums them at each scrape, so a restarted worker's counts stay counted.
+# Set before any worker imports prometheus-client; kept across a reload (HUP).
+_metrics_port = metrics_port()
+_made_metrics_dir = ""
+if _metrics_port and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    shm = "/dev/shm"  # noqa: S108
+    _made_metrics_dir = tempfile.mkdtemp(prefix="metrics-", dir=shm if os.path.isdir(shm) else None)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_metrics_dir
+
+
+def on_starting(server: Any) -> None:
+    """Start from no counts: files left by an earlier run would be added in."""
+    if _metrics_port:
+        for path in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+            path.unlink()
+
+
+def when_ready(server: Any) -> None:
+    """Serve the sum of every worker's metrics, from the master (which handles no request)."""
+    if not _metrics_port:
+        return
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    try:
+        start_http_server(_metrics_port, registry=registry)
+    except OSError as error:
+        server.log.error(
+            "Metrics are not served on port %s (%s). Set DJANGO_METRICS_PORT to a free "
+            "port, or to 0 for none.",
+            _metrics_port,
+            error,
+        )
+        return
+    server.log.info("Metrics served on port %s", _metrics_port)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Let prometheus-client drop a dead worker's live gauges (its counters stay)."""
+    if _metrics_port:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    """Remove the metrics directory this file made."""
+    if _made_metrics_dir:
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)

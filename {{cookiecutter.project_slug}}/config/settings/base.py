@@ -5,7 +5,7 @@ from typing import Any
 
 from environs import validate
 
-from config.env import env
+from config.env import env, metrics_port
 
 # The chosen authentication's AUTH_APPS, AUTH_CLASSES, AUTH_DESCRIPTION, AUTH_ERROR_CODES.
 from config.settings.auth import *  # noqa: F403
@@ -47,8 +47,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Health probes first (no host check or session), request ids, CORS before any answer.
+    # Health probes first (no host check or session), then metrics, request ids,
+    # CORS before any answer.
     "api_core.health.HealthCheckMiddleware",
+    "api_core.metrics.MetricsMiddleware",
     "api_core.request_log.RequestLogMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -109,6 +111,10 @@ IMPORT_MAX_BYTES = env.int(
     "DJANGO_IMPORT_MAX_BYTES", 10 * 1024 * 1024, validate=validate.Range(min=1)
 )
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
+
+# Prometheus metrics, on a port of their own: gunicorn's master serves the web
+# processes' (config/gunicorn.py), `manage.py worker` its own and the queue's.
+METRICS_PORT = metrics_port()
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -17,3 +17,5 @@ REST_FRAMEWORK = {
 }
 # The default hasher is deliberately slow; tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# No metrics port: tests read the metrics in process (tests/test_metrics.py).
+METRICS_PORT = 0

@@ -23,6 +23,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands import db_worker
 
+from api_core import metrics
 from background import recovery, stopping
 
 logger = logging.getLogger("background.worker")
@@ -133,6 +134,8 @@ class Command(db_worker.Command):
             super().handle(*args, **options)
             return
         worker_id = options["worker_id"]
+        metrics.serve_worker_metrics(settings.METRICS_PORT)
+        task_finished.connect(metrics.count_finished_task, dispatch_uid="api_core.metrics")
         recovery.register(worker_id)
         recovered = recovery.recover(worker_id)
         if recovered.requeued or recovered.failed:
