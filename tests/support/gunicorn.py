@@ -8,7 +8,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,10 +52,49 @@ def start_of_a_window(seconds: int = 60, margin: float = 20) -> None:
         time.sleep(seconds - into + 0.5)
 
 
+class Gunicorn:
+    """Serves one bake under gunicorn, once per call, each time with its own environment."""
+
+    def __init__(self, project: Path, python: str, env: dict[str, str], workers: int) -> None:
+        self.project = project
+        self.python = python
+        self.env = env
+        self.workers = workers
+        self.servers: list[subprocess.Popen[bytes]] = []
+        # Each base URL's gunicorn master, for tests that signal its workers.
+        self.masters: dict[str, int] = {}
+
+    def __call__(self, extra: dict[str, str], log: Path | None = None) -> str:
+        """Serve with ``extra`` over the environment (its console output in ``log``, if
+        given); return the base URL once it answers with every worker up."""
+        if "REDIS_URL" in extra:
+            flush = "import redis, sys; redis.Redis.from_url(sys.argv[1]).flushdb()"
+            subprocess.run([self.python, "-c", flush, extra["REDIS_URL"]], check=True)
+        port = free_port()
+        output = log.open("wb") if log else subprocess.DEVNULL
+        server = subprocess.Popen(
+            [self.python, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
+            cwd=self.project,
+            env={**self.env, **extra, "PORT": str(port)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.servers.append(server)
+        base = f"http://127.0.0.1:{port}"
+        assert wait_for(f"{base}/health/live", server=server), f"gunicorn did not answer at {base}"
+        assert worker_count(server.pid, self.workers) == self.workers, "GUNICORN_CMD_ARGS --workers"
+        self.masters[base] = server.pid
+        return base
+
+    def stop(self) -> None:
+        for server in self.servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+
+
 @contextmanager
-def gunicorn_served(
-    project: Path, workers: int = WORKERS
-) -> Iterator[Callable[[dict[str, str]], str]]:
+def gunicorn_served(project: Path, workers: int = WORKERS) -> Iterator[Gunicorn]:
     """A SQLite bake, installed and migrated; calling what this yields serves it under
     gunicorn with ``workers`` workers and the given extra environment, and returns its
     base URL."""
@@ -68,6 +107,8 @@ def gunicorn_served(
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_THROTTLE_ANON": f"{RATE}/minute",
+        # Metrics on a port of their own for each server (tests that read them set one).
+        "DJANGO_METRICS_PORT": "0",
         "GUNICORN_CMD_ARGS": f"--workers {workers} --access-logfile /dev/null",
     }
     subprocess.run(
@@ -76,33 +117,11 @@ def gunicorn_served(
         env={**env, "REDIS_URL": REDIS_URL},
         check=True,
     )
-    servers: list[subprocess.Popen[bytes]] = []
-
-    def serve(extra: dict[str, str]) -> str:
-        if "REDIS_URL" in extra:
-            flush = "import redis, sys; redis.Redis.from_url(sys.argv[1]).flushdb()"
-            subprocess.run([python, "-c", flush, extra["REDIS_URL"]], check=True)
-        port = free_port()
-        server = subprocess.Popen(
-            [python, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
-            cwd=project,
-            env={**env, **extra, "PORT": str(port)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        servers.append(server)
-        base = f"http://127.0.0.1:{port}"
-        assert wait_for(f"{base}/health/live", server=server), f"gunicorn did not answer at {base}"
-        assert worker_count(server.pid, workers) == workers, "GUNICORN_CMD_ARGS --workers"
-        return base
-
+    gunicorn = Gunicorn(project, python, env, workers)
     try:
-        yield serve
+        yield gunicorn
     finally:
-        for server in servers:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+        gunicorn.stop()
 
 
 def let_through(base: str) -> int:

@@ -11,6 +11,8 @@ class ApiCoreConfig(AppConfig):
     verbose_name = "API core"
 
     def ready(self) -> None:
-        from api_core import metrics
+        from api_core import metrics, telemetry
 
         connection_created.connect(metrics.count_queries, dispatch_uid="api_core.metrics")
+        # Traces and error reports, if the environment asks for them.
+        telemetry.start()

@@ -27,6 +27,17 @@ WELL_FORMED = re.compile(r"[0-9a-fA-F]{8}(?:-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12
 NO_REQUEST = "-"
 
 current_request_id: ContextVar[str] = ContextVar("current_request_id", default=NO_REQUEST)
+# The request's trace id and span id, when traces are on (api_core/telemetry.py).
+current_trace: ContextVar[tuple[str, str] | None] = ContextVar("current_trace", default=None)
+
+
+def no_span_ids() -> tuple[str, str] | None:
+    """Traces are off: no request has a span."""
+    return None
+
+
+# What gives the current span's ids; api_core.telemetry replaces it when traces start.
+current_span_ids: Callable[[], tuple[str, str] | None] = no_span_ids
 
 # One INFO record per request, named for what it holds.
 access_logger = logging.getLogger("access")
@@ -40,13 +51,18 @@ def request_id_for(incoming: str) -> str:
 def forget_request_id(**kwargs: Any) -> None:
     """request_finished receiver: the response is closed, later records belong to no request."""
     current_request_id.set(NO_REQUEST)
+    current_trace.set(None)
 
 
 class RequestIdFilter(logging.Filter):
-    """Set ``request_id`` on every record: the current request's id, or "-" outside one."""
+    """Set ``request_id`` on every record: the current request's id, or "-" outside one;
+    and, in a traced request, ``trace_id`` and ``span_id``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id.get()
+        trace_ids = current_trace.get()
+        if trace_ids:
+            record.trace_id, record.span_id = trace_ids
         return True
 
 
@@ -54,8 +70,9 @@ class JsonFormatter(BaseJsonFormatter):
     """One JSON object per line, for log collectors (production's and gunicorn's lines).
 
     Keys: time (ISO 8601, UTC), level, logger, message, the record's extra
-    fields (``request_id``, the access line's method, path, status and
-    duration_ms) and, on errors, ``exc_info``: the traceback, in the same line.
+    fields (``request_id``, in a traced request ``trace_id`` and ``span_id``,
+    the access line's method, path, status and duration_ms) and, on errors,
+    ``exc_info``: the traceback, in the same line.
     """
 
     def __init__(self) -> None:
@@ -77,6 +94,7 @@ class RequestLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_for(request.headers.get(HEADER, ""))
         current_request_id.set(request_id)
+        current_trace.set(current_span_ids())
         started = time.perf_counter()
         # Django turns a view's exception into a 500 response before it gets
         # here (logging it on django.request, with this id and the traceback).
