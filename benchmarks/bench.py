@@ -22,7 +22,10 @@ are steadier than means):
    1,000,000 rows seeded with SQL, on PostgreSQL and MariaDB, with each
    figure's ratio to its 1,000-row value;
 6. imports: rows per second of the import task (`import_books`, as a worker
-   runs it) over a 10,000-row CSV, median of 3 on each database.
+   runs it) over a 10,000-row CSV, median of 3 on each database;
+7. the cost of metrics: the API list's requests/s as shipped (metrics served
+   by gunicorn's master) and with no metrics at all (no middleware, no SQL
+   counting), two servers measured in 5 alternating rounds, medians.
 
 Needs what the test suite needs (the database servers, Docker) plus wrk
 (Debian: apt-get install wrk). Parts whose prerequisite is missing say so in
@@ -101,9 +104,17 @@ urlpatterns = [
 CEILING_SETTINGS = '''
 """Production settings plus the benchmark's ceiling views; throttling out of the way."""
 
+import os
+
 from config.settings.production import *  # noqa: F403
 
 ROOT_URLCONF = "bench_urls"
+if os.environ.get("BENCH_WITHOUT_METRICS"):
+    # The API as it would be without metrics: no middleware, no SQL counting.
+    import api_core.metrics
+
+    MIDDLEWARE = [m for m in MIDDLEWARE if m != "api_core.metrics.MetricsMiddleware"]  # noqa: F405
+    api_core.metrics.count_queries = lambda *args, **kwargs: None
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"anon": "1000000/second", "user": "1000000/second"},
@@ -417,16 +428,23 @@ def wrk(url: str) -> dict[str, float]:
     return {"rps": float(rate.group(1)), **latency, "errors": errors}
 
 
+# The gunicorn master of each URL served, in the order started.
+MASTERS: dict[str, int] = {}
+
+
 @contextmanager
-def gunicorn(database: str, tmp: Path) -> Iterator[tuple[str, Callable[..., str]]]:
+def gunicorn(
+    database: str, tmp: Path, also: dict[str, str] | None = None
+) -> Iterator[tuple[str, Callable[..., str]]]:
     """A bake of ``database`` under gunicorn with production settings plus the ceiling views.
 
-    Yields the base URL and a ``manage(*args)`` function for the project.
+    Yields the base URL and a ``manage(*args)`` function for the project. With
+    ``also``, a second gunicorn serves the same bake and database with those
+    variables over the first's environment. MASTERS maps each URL to its master's pid.
     """
     with installed(database, tmp) as (project, python, env):
         (project / "bench_urls.py").write_text(CEILING_URLS)
         (project / "bench_settings.py").write_text(CEILING_SETTINGS)
-        port = free_port()
         env.update(
             DJANGO_SETTINGS_MODULE="bench_settings",
             DJANGO_SECRET_KEY=uuid.uuid4().hex * 2,
@@ -434,8 +452,8 @@ def gunicorn(database: str, tmp: Path) -> Iterator[tuple[str, Callable[..., str]
             DJANGO_SECURE_SSL_REDIRECT="false",
             # The machine's Redis, a database index of the benchmark's own.
             REDIS_URL=BENCH_REDIS_URL,
-            PORT=str(port),
         )
+        servers: list[subprocess.Popen[bytes]] = []
 
         def manage(*args: str) -> str:
             return subprocess.run(
@@ -443,23 +461,39 @@ def gunicorn(database: str, tmp: Path) -> Iterator[tuple[str, Callable[..., str]
                 cwd=project, env=env, check=True, capture_output=True, text=True,
             ).stdout  # fmt: skip
 
-        manage("migrate", "--verbosity", "0")
-        server = subprocess.Popen(
-            [str(python), "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
-            cwd=project,
-            env={**env, "GUNICORN_CMD_ARGS": f"{GUNICORN_ARGS} --access-logfile /dev/null"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
+        def start(extra: dict[str, str]) -> str:
+            port, metrics = free_port(), free_port()
+            server = subprocess.Popen(
+                [str(python), "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
+                cwd=project,
+                env={
+                    **env,
+                    "PORT": str(port),
+                    "DJANGO_METRICS_PORT": str(metrics),
+                    "GUNICORN_CMD_ARGS": f"{GUNICORN_ARGS} --access-logfile /dev/null",
+                    **extra,
+                },
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            servers.append(server)
+            base = f"http://127.0.0.1:{port}"
             if not wait_for(f"{base}/health/ready", server=server):
                 raise RuntimeError(f"gunicorn did not answer at {base}")
+            MASTERS[base] = server.pid
+            return base
+
+        manage("migrate", "--verbosity", "0")
+        try:
+            base = start({})
+            if also is not None:
+                start(also)
             yield base, manage
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=15)
+            for server in servers:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=15)
 
 
 def bench_api(database: str) -> dict[str, Any]:
@@ -484,6 +518,63 @@ def bench_api(database: str) -> dict[str, Any]:
                 "queries": queries[name],
             }
         return figures
+
+
+# The second server of bench_metrics: no metrics middleware, no SQL counting, nothing served.
+WITHOUT_METRICS = {"DJANGO_METRICS_PORT": "0", "BENCH_WITHOUT_METRICS": "1"}
+METRICS_ROUNDS = 5
+
+
+def cpu_seconds(master: int) -> float:
+    """CPU time (user and system) the gunicorn master and its workers have used so far."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    ticks = 0
+    for pid in [master, *map(int, children)]:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+WRK_REQUESTS = re.compile(r"(\d+) requests in")
+
+
+def bench_metrics(database: str) -> dict[str, Any]:
+    """The API list with the shipped metrics and without any, in alternating rounds: req/s,
+    and the server's CPU time per request (less sensitive to what else the machine runs)."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        gunicorn(database, Path(tmp), also=WITHOUT_METRICS) as (base, manage),
+    ):
+        manage("shell", "--no-imports", "-c", LOAD_BOOKS)
+        bare = list(MASTERS)[-1]
+        rates: dict[str, list[float]] = {"with": [], "without": []}
+        cpu_ms: dict[str, list[float]] = {"with": [], "without": []}
+        for url in (base, bare):
+            urllib.request.urlopen(url + "/api/v1/books/", timeout=5).close()  # warm up
+        for _ in range(METRICS_ROUNDS):
+            for label, url in (("with", base), ("without", bare)):
+                before = cpu_seconds(MASTERS[url])
+                out = subprocess.run(
+                    ["wrk", "-t2", "-c8", f"-d{WRK_SECONDS}s", url + "/api/v1/books/"],
+                    capture_output=True, text=True, check=True, timeout=WRK_SECONDS + 30,
+                ).stdout  # fmt: skip
+                used = cpu_seconds(MASTERS[url]) - before
+                rate, requests = WRK_RATE.search(out), WRK_REQUESTS.search(out)
+                assert rate is not None, out
+                assert requests is not None, out
+                rates[label].append(float(rate.group(1)))
+                cpu_ms[label].append(used * 1000 / int(requests.group(1)))
+        with_rps, without_rps = median_spread(rates["with"]), median_spread(rates["without"])
+        with_cpu, without_cpu = median_spread(cpu_ms["with"]), median_spread(cpu_ms["without"])
+        return {
+            "with": with_rps,
+            "without": without_rps,
+            "cpu_ms_with": with_cpu,
+            "cpu_ms_without": without_cpu,
+            "rounds": METRICS_ROUNDS,
+            "rps_cost_percent": round((1 - with_rps["median"] / without_rps["median"]) * 100, 1),
+            "cpu_cost_percent": round((with_cpu["median"] / without_cpu["median"] - 1) * 100, 1),
+        }
 
 
 def bench_docker() -> dict[str, Any]:
@@ -618,6 +709,18 @@ def table(results: dict[str, Any]) -> str:
                 f"p99 {f.get('p99_ms')} ms, {f['queries']} queries; ceiling {f['ceiling_rps']:.0f} "
                 f"req/s; ratio {f['ratio']} | {target} |"
             )
+    for database, figures in results.get("metrics", {}).items():
+        value = (
+            f"CPU per request {figures['cpu_ms_with']['median']:.2f} ms with (min "
+            f"{figures['cpu_ms_with']['min']:.2f}, max {figures['cpu_ms_with']['max']:.2f}), "
+            f"{figures['cpu_ms_without']['median']:.2f} without: {figures['cpu_cost_percent']}% "
+            f"more; {figures['with']['median']:.0f} req/s with, "
+            f"{figures['without']['median']:.0f} without: {figures['rps_cost_percent']}% fewer "
+            f"(medians of {figures['rounds']} alternating rounds)"
+            if "with" in figures
+            else figures["error"]
+        )
+        lines.append(f"| cost of metrics, API list, {database} | {value} | < 5% |")
     docker = results.get("docker")
     if docker and "error" not in docker:
         lines += [
@@ -674,7 +777,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only",
-        choices=["bake", "suite", "api", "docker", "proxy", "scale", "imports"],
+        choices=["bake", "suite", "api", "metrics", "docker", "proxy", "scale", "imports"],
         action="append",
     )
     parser.add_argument("--databases", nargs="*", default=list(DATABASES), choices=DATABASES)
@@ -682,7 +785,9 @@ def main(argv: list[str] | None = None) -> int:
         "--rows", nargs="*", type=int, default=list(SCALE_ROWS), help="table sizes for 'scale'"
     )
     args = parser.parse_args(argv)
-    parts = args.only or ["bake", "suite", "api", "docker", "proxy", "scale", "imports"]
+    parts = args.only or [
+        "bake", "suite", "api", "metrics", "docker", "proxy", "scale", "imports"
+    ]  # fmt: skip
     results: dict[str, Any] = {}
     if "bake" in parts:
         results["bake"] = attempt("bake time", bench_bake)
@@ -693,6 +798,11 @@ def main(argv: list[str] | None = None) -> int:
             results["api"] = {"all": {"error": "wrk is not installed (apt-get install wrk)"}}
         else:
             results["api"] = per_database("API", bench_api, args.databases)
+    if "metrics" in parts:
+        if shutil.which("wrk") is None:
+            results["metrics"] = {"all": {"error": "wrk is not installed (apt-get install wrk)"}}
+        else:
+            results["metrics"] = per_database("metrics", bench_metrics, args.databases)
     if "docker" in parts:
         results["docker"] = attempt("Docker", bench_docker)
     if "proxy" in parts:

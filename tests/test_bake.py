@@ -189,7 +189,7 @@ def test_bake_dockerfile_passes_hadolint(baked: tuple[Combination, Path], tools_
 
 
 SETTING_READS = re.compile(
-    r"""(?:\benv\.\w+\(\s*|\brequired\(\s*|os\.environ\.get\(|os\.environ\[)["']([A-Z][A-Z0-9_]+)["']"""
+    r"""(?:\benv\.\w+\(\s*|\brequired\(\s*|os\.environ\.get\(\s*|os\.environ\[)["']([A-Z][A-Z0-9_]+)["']"""
 )
 COMPOSE_VARIABLES = re.compile(r"\$\{([A-Z][A-Z0-9_]+)")
 # What gunicorn itself reads, where the image's CMD runs it: its options.

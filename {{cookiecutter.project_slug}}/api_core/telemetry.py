@@ -49,19 +49,23 @@ def tracing_wanted() -> bool:
         return False
     if os.environ.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() == "none":
         return False
-    endpoints = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    return any(os.environ.get(name, "").strip() for name in endpoints)
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    return bool((endpoint or "").strip())
 
 
 def start_tracing() -> None:
     """Export spans over OTLP/HTTP, and instrument Django, the database and Redis."""
-    for name in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
-        protocol = os.environ.get(name, "").strip()
-        if protocol and protocol != "http/protobuf":
-            raise ImproperlyConfigured(
-                f"{name} is {protocol!r}; this project sends traces over OTLP/HTTP only. "
-                "Set it to http/protobuf (and the endpoint to the collector's port 4318)."
-            )
+    protocol = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_PROTOCOL", ""
+    )
+    if protocol.strip() not in ("", "http/protobuf"):
+        raise ImproperlyConfigured(
+            f"OTEL_EXPORTER_OTLP_PROTOCOL (or its _TRACES_ form) is {protocol!r}; this "
+            "project sends traces over OTLP/HTTP only. Set it to http/protobuf (and the "
+            "endpoint to the collector's port 4318)."
+        )
     from django.utils.module_loading import import_string
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -71,7 +75,8 @@ def start_tracing() -> None:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    named = "OTEL_SERVICE_NAME" in os.environ or "service.name=" in os.environ.get(
+    # The project's slug names the service, unless the environment names it.
+    named = os.environ.get("OTEL_SERVICE_NAME") or "service.name=" in os.environ.get(
         "OTEL_RESOURCE_ATTRIBUTES", ""
     )
     resource = Resource.create({} if named else {SERVICE_NAME: slugify(settings.PROJECT_NAME)})
