@@ -183,6 +183,7 @@ DATABASE_MODULES = (
     "config/settings/database",
     "api_core/count_estimate",
     "api_core/database_errors",
+    "api_core/database_tracing",
     "tests/test_query_plans",
 )
 # Modules the post-generation hook keeps one version of, per authentication.

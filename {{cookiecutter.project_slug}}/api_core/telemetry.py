@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
 from django.utils.text import slugify
 
 from api_core import request_log
@@ -30,12 +29,6 @@ from api_core.request_log import current_request_id, current_trace
 if TYPE_CHECKING:
     from sentry_sdk._types import Event
 
-# The OpenTelemetry instrumentation of each database Django can use.
-DATABASE_INSTRUMENTORS = {
-    "postgresql": "opentelemetry.instrumentation.psycopg.PsycopgInstrumentor",
-    "mysql": "opentelemetry.instrumentation.mysqlclient.MySQLClientInstrumentor",
-    "sqlite": "opentelemetry.instrumentation.sqlite3.SQLite3Instrumentor",
-}
 # Probes are not traffic (nor are they in the metrics).
 UNTRACED_URLS = "health/live,health/ready"
 SCRUBBED = "[Filtered]"
@@ -66,7 +59,6 @@ def start_tracing() -> None:
             "project sends traces over OTLP/HTTP only. Set it to http/protobuf (and the "
             "endpoint to the collector's port 4318)."
         )
-    from django.utils.module_loading import import_string
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.instrumentation.django import DjangoInstrumentor
@@ -74,6 +66,8 @@ def start_tracing() -> None:
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from api_core.database_tracing import DatabaseInstrumentor
 
     # The project's slug names the service, unless the environment names it.
     named = os.environ.get("OTEL_SERVICE_NAME") or "service.name=" in os.environ.get(
@@ -86,7 +80,7 @@ def start_tracing() -> None:
     DjangoInstrumentor().instrument(
         excluded_urls=os.environ.get("OTEL_PYTHON_DJANGO_EXCLUDED_URLS", UNTRACED_URLS)
     )
-    import_string(DATABASE_INSTRUMENTORS[connection.vendor])().instrument()
+    DatabaseInstrumentor().instrument()
     RedisInstrumentor().instrument()
     request_log.current_span_ids = span_ids
 

@@ -45,6 +45,7 @@ logconfig_dict = {
 _metrics_port = metrics_port()
 _made_metrics_dir = ""
 if _metrics_port and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # In memory, like the heartbeat files, under a name no other user can guess.
     shm = "/dev/shm"  # noqa: S108
     _made_metrics_dir = tempfile.mkdtemp(prefix="metrics-", dir=shm if os.path.isdir(shm) else None)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_metrics_dir

@@ -85,7 +85,7 @@ def test_an_event_is_tagged_and_every_secret_value_taken_out(
     token = request_log.current_request_id.set("0123456789abcdef0123456789abcdef")
     trace_token = request_log.current_trace.set(("a" * 32, "b" * 16))
     frame_vars: dict[str, Any] = {
-        "url": "postgres://app:database-password@db/app",
+        "url": "dbms://app:database-password@db/app",
         "cache": ["redis://:cache-password@cache:6379/0"],
     }
     exception: Any = {"values": [{"stacktrace": {"frames": [{"vars": frame_vars}]}}]}
