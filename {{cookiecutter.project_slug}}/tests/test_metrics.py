@@ -1,6 +1,10 @@
 """Prometheus metrics, read in process: what each request, query, refusal and task adds."""
 
+import logging
+import socket
+import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -119,3 +123,48 @@ def test_the_task_queue_is_read_from_the_database_at_each_scrape(
     assert queue_sample("READY") == 0
     assert queue_sample("RUNNING") == 0
     assert sample("django_tasks_finished_total", **finished) == before + 1
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_serves_its_metrics_and_the_queue_on_a_port_of_its_own() -> None:
+    """serve_worker_metrics answers scrapes on DJANGO_METRICS_PORT with this process's
+    metrics and the queue read from the database."""
+    port = free_port()
+
+    metrics.serve_worker_metrics(port)
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    assert 'django_tasks{queue="default",status="READY"} 0.0' in text
+    assert 'django_db_queries_total{alias="default"}' in text
+
+
+def test_a_metrics_port_in_use_is_logged_and_the_worker_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A port that is taken is an error in the log naming the setting, not a crash."""
+    with socket.socket() as taken, caplog.at_level(logging.ERROR):
+        taken.bind(("0.0.0.0", 0))  # noqa: S104 (where the metrics server binds)
+        taken.listen()
+        metrics.serve_worker_metrics(taken.getsockname()[1])
+
+    assert "Set DJANGO_METRICS_PORT to a free port" in caplog.text
+
+
+def test_with_a_multiprocess_directory_the_worker_serves_the_files_sums(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR set, what is served is summed from the files there
+    (none yet), not this process's memory; the queue is read from the database still."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+
+    names = {family.name for family in metrics.registry().collect()}
+
+    assert "django_tasks" in names
+    assert "django_http_requests" not in names

@@ -1,6 +1,15 @@
 """Traces and error reports: off unless asked for, and what leaves the process."""
 
+import gzip
+import json
 import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -106,3 +115,111 @@ def test_an_event_is_tagged_and_every_secret_value_taken_out(
         "trace_id": "a" * 32,
         "span_id": "b" * 16,
     }
+
+
+@contextmanager
+def receiver() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
+    """A local HTTP server keeping each POST (path, body), as a collector or Sentry would."""
+    received: list[tuple[str, bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            received.append((self.path, body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_django(script: str, **variables: str) -> str:
+    """Run ``script`` in a new process with the test settings and ``variables``; its output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SENTRY_"))}
+    env |= {"DJANGO_SETTINGS_MODULE": "config.settings.test", **variables}
+    prelude = "import django\ndjango.setup()\n"
+    # This interpreter, and a script of the test's own.
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", prelude + script], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+TRACED_REQUEST = """
+import json, logging
+from django.test import Client
+from django.test.utils import setup_test_environment
+from opentelemetry import trace
+from api_core.request_log import RequestIdFilter
+
+setup_test_environment()  # the test client's host name is allowed
+records = []
+keep = logging.Handler()
+keep.emit = records.append
+keep.addFilter(RequestIdFilter())
+logging.getLogger("access").addHandler(keep)
+header = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+assert Client().get("/api/", HTTP_TRACEPARENT=header).status_code == 200
+trace.get_tracer_provider().force_flush()
+print(json.dumps([[r.trace_id, r.span_id] for r in records]))
+"""
+
+
+def test_a_traced_request_is_exported_and_its_log_lines_carry_the_trace() -> None:
+    """With an OTLP endpoint, a request carrying a traceparent is exported as a server span of
+    that trace, a child of the caller's span; its access line has the trace and span ids."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    with receiver() as (url, received):
+        output = run_django(TRACED_REQUEST, OTEL_EXPORTER_OTLP_ENDPOINT=url)
+
+    spans = []
+    for path, body in received:
+        assert path == "/v1/traces"
+        export = ExportTraceServiceRequest.FromString(body)
+        spans += [span for rs in export.resource_spans for s in rs.scope_spans for span in s.spans]
+    server = [span for span in spans if span.kind == span.SPAN_KIND_SERVER]
+    assert len(server) == 1, spans
+    assert server[0].trace_id.hex() == "0af7651916cd43dd8448eb211c80319c"
+    assert server[0].parent_span_id.hex() == "b7ad6b7169203331"
+    assert json.loads(output) == [[server[0].trace_id.hex(), server[0].span_id.hex()]]
+
+
+ERROR_REPORT = """
+import sentry_sdk
+from django.conf import settings
+try:
+    raise RuntimeError("failed with the key " + settings.SECRET_KEY)
+except RuntimeError:
+    sentry_sdk.capture_exception()
+sentry_sdk.flush()
+"""
+
+
+def test_an_error_report_is_sent_without_the_secret_key() -> None:
+    """With SENTRY_DSN, a captured error is one event, tagged with the request id, and the
+    secret key in its message is replaced."""
+    with receiver() as (url, received):
+        run_django(ERROR_REPORT, SENTRY_DSN=url.replace("http://", "http://public@") + "/1")
+
+    bodies = b"".join(body for _, body in received)
+    lines = [line for line in bodies.splitlines() if line.startswith(b"{")]
+    events = [json.loads(line) for line in lines if b'"exception"' in line]
+    assert len(events) == 1, bodies[:2000]
+    assert events[0]["tags"]["request_id"] == "-"
+    assert settings.SECRET_KEY.encode() not in bodies
+    assert b"failed with the key [Filtered]" in bodies
