@@ -3,7 +3,8 @@
 For each listed variant: the compose files are valid; the image builds; the
 stack comes up healthy; the API answers, issues a token and accepts a book;
 the book survives ``down`` and ``up``; the runtime image passes the deploy
-checks, runs as a non-root user and holds no ``.env`` or secret.
+checks, runs as a non-root user and holds no ``.env`` or secret. With
+compose.observability.yml, Prometheus scrapes the web and the worker.
 
 The stacks run the bake's compose files as shipped, on ports of their own
 (tests/support/docker.py says how, and what changes on an engine without
@@ -13,15 +14,17 @@ bridge networks). Without an engine the tests skip with the reason; with
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
@@ -49,6 +52,8 @@ from tests.support.docker import (
     env_value,
     http,
     patch_python_standins,
+    prometheus_unavailable,
+    prometheus_url,
     replicas_stack,
     run,
     set_env_values,
@@ -687,6 +692,7 @@ def test_replicas_behind_the_proxy(replicas: Compose) -> None:
         assert status == 201, body
     served = replicas_that_logged(stack, marker)
     assert len(served) == REPLICAS, served
+    metrics_are_not_proxied(stack)
 
     # The anonymous limit holds across the replicas: 60 of 200 requests get
     # through, less the token request when it fell in the same window.
@@ -739,7 +745,139 @@ def test_replicas_behind_the_proxy(replicas: Compose) -> None:
     )  # fmt: skip
 
 
+# Run in a web container: its metrics, from the metrics port (DJANGO_METRICS_PORT).
+READ_METRICS = (
+    "import os, urllib.request; port = os.environ.get('DJANGO_METRICS_PORT', '8001'); "
+    "print(urllib.request.urlopen(f'http://127.0.0.1:{port}/metrics', timeout=5).read().decode())"
+)
+
+
+def get_page(url: str, request_id: str) -> tuple[int, Any, str]:
+    """One GET of a page that may not be JSON: the status, the headers and the body."""
+    request = urllib.request.Request(url, headers={"X-Request-ID": request_id})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+
+
+def proxied_ports(nginx_conf: str) -> set[int]:
+    """The ports of every upstream server and proxy_pass address in an nginx configuration."""
+    servers = re.findall(r"^\s*server\s+[^\s:;]+:(\d+)", nginx_conf, re.MULTILINE)
+    passes = re.findall(r"proxy_pass\s+https?://[^\s/:;]+:(\d+)", nginx_conf)
+    return {int(port) for port in [*servers, *passes]}
+
+
+def metrics_are_not_proxied(stack: Compose) -> None:
+    """nginx forwards the API's port alone: /metrics through it is a replica's 404 page
+    (Django's: no such URL outside /api/), with no metric in it, while the web
+    containers' metrics port does serve them."""
+    shipped = (stack.project / "deploy" / "nginx.conf").read_text()
+    assert proxied_ports(shipped) == {8000}
+    assert re.findall(r"proxy_pass\s+(\S+);", shipped) == ["http://web"]
+
+    request_id = str(uuid.uuid4())
+    status, headers, body = get_page(stack.url("/metrics"), request_id)
+    assert status == 404
+    # Django answered (nginx would neither return the id nor log it on a replica).
+    assert headers["X-Request-ID"] == request_id
+    assert len(replicas_that_logged(stack, request_id)) == 1
+    assert "django_http_requests_total" not in body
+    served = stack("exec", "-T", "--index", "1", "web", "python", "-c", READ_METRICS).stdout
+    assert "django_http_requests_total" in served
+
+
 def isbn13(serial: int) -> str:
     first = f"979100{serial:06d}"
     total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first))
     return first + str(-total % 10)
+
+
+# Prometheus beside the stack (compose.observability.yml), on a real engine.
+#
+# A SQLite bake runs docker-compose.yml with compose.observability.yml; the
+# test reads what Prometheus scraped through its HTTP API. On host-network
+# machines Prometheus is the host's binary in a stand-in image, scraping the
+# stack's metrics ports (tests/support/docker.py says how); elsewhere it is
+# the shipped prom/prometheus with deploy/prometheus.yml as it is.
+
+# Clear of the other docker tests' ports.
+OBSERVABILITY_OFFSET = 70
+# Two scrape intervals (15 s), and some slack for a busy machine.
+SCRAPED_WITHIN = 60
+
+
+def prometheus_query(compose: Compose, promql: str) -> list[dict[str, Any]]:
+    """The instant vector Prometheus's HTTP API answers for ``promql``."""
+    url = prometheus_url(compose, "/api/v1/query?" + urllib.parse.urlencode({"query": promql}))
+    status, body = http("GET", url)
+    assert (status, body["status"]) == (200, "success"), body
+    return cast(list[dict[str, Any]], body["data"]["result"])
+
+
+def scraped(
+    compose: Compose, promql: str, done: Callable[[list[dict[str, Any]]], Any]
+) -> list[dict[str, Any]]:
+    """Poll ``promql`` until ``done(result)`` holds (Prometheus scrapes every 15 s)."""
+    deadline = time.monotonic() + SCRAPED_WITHIN
+    while True:
+        result = prometheus_query(compose, promql)
+        if done(result) or time.monotonic() > deadline:
+            return result
+        time.sleep(1)
+
+
+def test_prometheus_scrapes_the_web_and_the_worker(cookies: Cookies, docker_engine: None) -> None:
+    """`up` with compose.observability.yml brings Prometheus up healthy; it scrapes the web
+    (gunicorn's master: its workers' sum) and the worker on their metrics port, both
+    targets are up, the API's requests are counted and the worker reports the task queue;
+    the API's own port answers /metrics with a 404 page, not the metrics."""
+    reason = prometheus_unavailable()
+    if reason is not None:
+        if IN_CI:
+            pytest.fail(f"{reason}; CI must run the Prometheus test")
+        pytest.skip(reason)
+    combo = Combination("sqlite", "split")
+    project = docker_bake(cookies, **combo.context)
+    compose = compose_stack(
+        combo, project, WEB_PORT_BASE + OBSERVABILITY_OFFSET, 0, "compose.observability.yml",
+        name_prefix="ddd-observability",
+    )  # fmt: skip
+    try:
+        compose("config", "-q")
+        compose(
+            "up", "--detach", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT),
+            timeout=UP_TIMEOUT + 300,
+        )  # fmt: skip
+        [prometheus] = containers(compose, "prometheus")
+        assert (prometheus["State"], prometheus["Health"]) == ("running", "healthy")
+        for _ in range(5):
+            assert http("GET", compose.url("/api/v1/books/"))[0] == 200
+        status, _, body = get_page(compose.url("/metrics"), str(uuid.uuid4()))
+        assert status == 404
+        assert "django_http_requests_total" not in body
+
+        up = scraped(compose, "up", lambda r: len(r) == 2 and all(s["value"][1] == "1" for s in r))
+        assert sorted((s["metric"]["job"], s["value"][1]) for s in up) == [
+            ("web", "1"),
+            ("worker", "1"),
+        ]
+        served = 'sum(django_http_requests_total{job="web", method="GET", status="200"})'
+        requests = scraped(compose, served, lambda r: r and float(r[0]["value"][1]) >= 5)
+        assert requests, "no request counted"
+        assert float(requests[0]["value"][1]) >= 5, requests
+        queue = scraped(compose, 'django_tasks{job="worker", status="READY"}', bool)
+        assert [s["metric"]["queue"] for s in queue] == ["default"], queue
+
+        status, body = http("GET", prometheus_url(compose, "/api/v1/targets"))
+        assert status == 200
+        targets = body["data"]["activeTargets"]
+        assert sorted(target["labels"]["job"] for target in targets) == ["web", "worker"]
+        assert all(target["scrapeUrl"].endswith("/metrics") for target in targets), targets
+        record_stat(
+            "docker prometheus",
+            {"targets up": len(up), "GET 200 counted": float(requests[0]["value"][1])},
+        )
+    finally:
+        compose.down()

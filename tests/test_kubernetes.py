@@ -4,8 +4,10 @@ For each server database, deploy/kubernetes/ passes kubernetes-validate
 (strict, against the schemas of a pinned Kubernetes version) and checkov's
 kubernetes checks with none failed and a reason for every skip, and
 `kubectl kustomize` builds it; the web and worker Deployments, the Job and
-the Secret example hold what the README promises. A SQLite bake has no
-manifests: pods cannot share its file.
+the Secret example hold what the README promises; the pods' metrics port is
+annotated for Prometheus, left out of the Service and open only to the
+monitoring namespace. A SQLite bake has no manifests: pods cannot share its
+file.
 """
 
 import json
@@ -124,23 +126,28 @@ def test_kubernetes_deployment_is_what_the_readme_says(cookies: Cookies) -> None
     assert sorted((set(configmap) | set(secret)) - settings) == []
 
 
-@pytest.mark.parametrize("database", ["postgresql", "mysql"])
-def test_kubernetes_base_builds_with_kustomize(cookies: Cookies, database: str) -> None:
-    """`kubectl kustomize` (what `kubectl apply -k` applies) renders every manifest the
-    kustomization lists, each resource once, all in the project's namespace."""
+def kustomize(folder: Path) -> list[dict[str, Any]]:
+    """What `kubectl kustomize` renders from the folder; skips without kubectl (fails in CI)."""
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         if IN_CI:
             pytest.fail("kubectl is not installed; CI must build the kustomize base")
         pytest.skip("kubectl is not installed")
-    folder = bake(cookies, database=database) / "deploy" / "kubernetes"
-
     built = subprocess.run(
         [kubectl, "kustomize", str(folder)], capture_output=True, text=True, check=False
     )
-
     assert built.returncode == 0, built.stderr
-    rendered = [d for d in yaml.safe_load_all(built.stdout) if d]
+    return [d for d in yaml.safe_load_all(built.stdout) if d]
+
+
+@pytest.mark.parametrize("database", ["postgresql", "mysql"])
+def test_kubernetes_base_builds_with_kustomize(cookies: Cookies, database: str) -> None:
+    """`kubectl kustomize` (what `kubectl apply -k` applies) renders every manifest the
+    kustomization lists, each resource once, all in the project's namespace."""
+    folder = bake(cookies, database=database) / "deploy" / "kubernetes"
+
+    rendered = kustomize(folder)
+
     names = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in rendered)
     expected = sorted(key for key in documents(folder) if not key.startswith("Secret/"))
     assert names == expected
@@ -151,7 +158,8 @@ def test_kubernetes_worker_runs_the_worker_with_its_probe(cookies: Cookies) -> N
     """The worker Deployment runs `manage.py worker` from the web's image, after an init
     container finds every migration applied; its liveness probe is `worker --alive`; it
     has no Service, limits, the web pods' security settings, a grace period to reach a
-    checkpoint, a PodDisruptionBudget and a NetworkPolicy letting nothing in."""
+    checkpoint, a PodDisruptionBudget and a NetworkPolicy letting in only Prometheus's
+    scrapes of its metrics port."""
     project = bake(cookies, database="postgresql")
     found = documents(project / "deploy" / "kubernetes")
     web_pod = found["Deployment/library-api-web"]["spec"]["template"]["spec"]
@@ -169,7 +177,7 @@ def test_kubernetes_worker_runs_the_worker_with_its_probe(cookies: Cookies) -> N
     assert worker["livenessProbe"]["exec"]["command"] == [
         "python", "manage.py", "worker", "--alive",
     ]  # fmt: skip
-    assert "ports" not in worker
+    assert worker["ports"] == [{"name": "metrics", "containerPort": 8001}]
     assert not any(
         key.startswith("Service/") and found[key]["spec"]["selector"].items() <= labels.items()
         for key in found
@@ -186,7 +194,94 @@ def test_kubernetes_worker_runs_the_worker_with_its_probe(cookies: Cookies) -> N
     assert (budget["minAvailable"], budget["selector"]["matchLabels"]) == (1, labels)
     policy = found["NetworkPolicy/library-api-worker"]["spec"]
     assert policy["podSelector"]["matchLabels"] == labels
-    assert (policy["policyTypes"], policy.get("ingress", [])) == (["Ingress"], [])
+    assert policy["policyTypes"] == ["Ingress"]
+    assert [rule["ports"] for rule in policy["ingress"]] == [
+        [{"port": "metrics", "protocol": "TCP"}]
+    ]
+
+
+# Where Prometheus runs: the NetworkPolicies admit the metrics port from its pods only.
+MONITORING = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+
+
+@pytest.fixture(scope="module")
+def rendered_base(cookies_session: Cookies) -> dict[str, dict[str, Any]]:
+    """The kustomize base of a PostgreSQL bake as `kubectl apply -k` applies it, by kind
+    and name."""
+    folder = bake(cookies_session, database="postgresql") / "deploy" / "kubernetes"
+    return {f"{d['kind']}/{d['metadata']['name']}": d for d in kustomize(folder)}
+
+
+def pod_templates(rendered: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The Deployments' pod templates (web, worker), by component label."""
+    templates = [d["spec"]["template"] for d in rendered.values() if d["kind"] == "Deployment"]
+    return {t["metadata"]["labels"]["app.kubernetes.io/component"]: t for t in templates}
+
+
+def container_ports(template: dict[str, Any]) -> dict[str, int]:
+    """The pod's named container ports, name to number."""
+    return {
+        port["name"]: port["containerPort"]
+        for container in template["spec"]["containers"]
+        for port in container.get("ports", [])
+    }
+
+
+def test_kubernetes_pods_annotate_their_metrics_port(
+    rendered_base: dict[str, dict[str, Any]],
+) -> None:
+    """The web and worker pods each declare a containerPort named `metrics`, the port the
+    ConfigMap gives DJANGO_METRICS_PORT, and carry the prometheus.io annotations for it."""
+    templates = pod_templates(rendered_base)
+    configured = int(rendered_base["ConfigMap/library-api"]["data"]["DJANGO_METRICS_PORT"])
+
+    assert sorted(templates) == ["web", "worker"]
+    for component, template in templates.items():
+        port = container_ports(template)["metrics"]
+        assert (port, configured) == (8001, 8001), component
+        assert template["metadata"]["annotations"] == {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": str(port),
+            "prometheus.io/path": "/metrics",
+        }, component
+
+
+def test_kubernetes_service_exposes_the_api_not_the_metrics(
+    rendered_base: dict[str, dict[str, Any]],
+) -> None:
+    """The one Service forwards to the web pods' API port alone; no Service reaches a
+    metrics port."""
+    services = [d for d in rendered_base.values() if d["kind"] == "Service"]
+    web_ports = container_ports(pod_templates(rendered_base)["web"])
+
+    assert [s["metadata"]["name"] for s in services] == ["library-api-web"]
+    ports = services[0]["spec"]["ports"]
+    assert [(port["port"], port["targetPort"]) for port in ports] == [(80, "http")]
+    assert web_ports["http"] == 8000
+
+
+def admitted(policy: dict[str, Any], ports: dict[str, int]) -> dict[int | str, list[Any]]:
+    """Whom each port of a NetworkPolicy's pods admits, by number ("any": a rule without
+    ports): the `from` of each rule naming it, None for a rule open to every source."""
+    who: dict[int | str, list[Any]] = {}
+    for rule in policy["spec"].get("ingress", []):
+        for port in rule.get("ports", [{"port": "any"}]):
+            number = ports.get(port["port"], port["port"])
+            who.setdefault(number, []).append(rule.get("from"))
+    return who
+
+
+def test_kubernetes_metrics_port_admits_only_the_monitoring_namespace(
+    rendered_base: dict[str, dict[str, Any]],
+) -> None:
+    """The web pods take API traffic from anywhere and metrics scrapes only from pods in the
+    monitoring namespace; the worker pods take those scrapes and nothing else."""
+    templates = pod_templates(rendered_base)
+    web = rendered_base["NetworkPolicy/library-api-web"]
+    worker = rendered_base["NetworkPolicy/library-api-worker"]
+
+    assert admitted(web, container_ports(templates["web"])) == {8000: [None], 8001: [MONITORING]}
+    assert admitted(worker, container_ports(templates["worker"])) == {8001: [MONITORING]}
 
 
 def test_sqlite_bake_has_no_kubernetes_manifests(cookies: Cookies) -> None:

@@ -6,8 +6,9 @@ those files publish) set to ports of its own, so that stacks run side by side.
 Engines without bridge networks (this project's CI machines) set
 DJANGO_DRF_DOCKER_HOST_NETWORK=1 (``.ci/run`` does): each stack then gets a
 test-only override on top that puts every service on the host network, on
-those same ports, and the engine's stand-in Python images are patched once.
-Without the variable nothing is added to what users run.
+those same ports (and metrics ports of its own), and the engine's stand-in
+Python images are patched once. Without the variable nothing is added to
+what users run.
 """
 
 import json
@@ -24,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 import tasks
 from tests.support import Combination
@@ -48,6 +51,9 @@ WEB_PORT_BASE, PG_PORT_BASE, MYSQL_PORT_BASE = 18100, 15500, 13400
 # On the host network, each stack's cache listens at this base plus its web
 # port's offset (on a bridge network every cache has its own 6379).
 CACHE_PORT_BASE = 16400
+# Likewise web's metrics (gunicorn's master) and the worker's: in containers
+# of their own, both serve DJANGO_METRICS_PORT's default, 8001.
+WEB_METRICS_PORT_BASE, WORKER_METRICS_PORT_BASE = 17100, 17300
 UP_TIMEOUT = 300
 
 
@@ -217,6 +223,12 @@ def compose_stack(
     return compose
 
 
+def metrics_ports(web_port: int) -> dict[str, int]:
+    """Host-network stacks: the port each service serves its metrics on, by service."""
+    offset = web_port - WEB_PORT_BASE
+    return {"web": WEB_METRICS_PORT_BASE + offset, "worker": WORKER_METRICS_PORT_BASE + offset}
+
+
 def host_network_services(
     combo: Combination, project: Path, web_port: int, db_port: int, files: tuple[str, ...]
 ) -> dict[str, Any]:
@@ -267,9 +279,87 @@ def host_network_services(
     for service in ("migrate", "web", "worker"):
         services[service]["environment"]["DATABASE_URL"] = url
     services["web"]["environment"]["PORT"] = str(web_port)
+    for service, port in metrics_ports(web_port).items():
+        services[service]["environment"]["DJANGO_METRICS_PORT"] = str(port)
     if development:
         services["web"]["command"] = ["python", "manage.py", "runserver", f"0.0.0.0:{web_port}"]
+    if "compose.observability.yml" in files:
+        services["prometheus"] = prometheus_standin(project, web_port)
     return services
+
+
+# Prometheus beside the stack (compose.observability.yml).
+#
+# As shipped, prom/prometheus publishes 127.0.0.1:9090 and finds the web and
+# worker containers through Docker's DNS (deploy/prometheus.yml). The CI
+# machines have no such image, and on the host network the service names do
+# not resolve: there a stand-in Python image runs this host's Prometheus
+# binary (Debian's prometheus package) on a port of the stack's own, with
+# the shipped deploy/prometheus.yml whose DNS look-ups are replaced by the
+# addresses of the stack's web and worker metrics on this host; every other
+# line of it is used as it is.
+PROMETHEUS_PORT = 9090
+PROMETHEUS_PORT_BASE = 19100
+PROMETHEUS_STANDIN = "python:3.13-slim"
+# What deploy/prometheus.yml scrapes, in the containers' own network.
+SHIPPED_METRICS_PORT = 8001
+
+
+def prometheus_unavailable() -> str | None:
+    """Why the stack's Prometheus cannot run here, or None: host-network machines need the
+    host's binary for the stand-in; elsewhere the engine pulls prom/prometheus."""
+    if HOST_NETWORK and shutil.which("prometheus") is None:
+        return "the prometheus binary is not installed (Debian: apt-get install prometheus)"
+    return None
+
+
+def prometheus_url(compose: Compose, path: str) -> str:
+    """A URL of the stack's Prometheus: on its shipped port, or on the stand-in's."""
+    offset = compose.web_port - WEB_PORT_BASE
+    port = PROMETHEUS_PORT_BASE + offset if HOST_NETWORK else PROMETHEUS_PORT
+    return f"http://127.0.0.1:{port}{path}"
+
+
+def prometheus_conf_for_host_network(shipped: str, targets: dict[str, int]) -> str:
+    """The shipped prometheus.yml with each job's DNS look-up of its service (``job_name``,
+    port 8001) replaced by that service's address on this host, ``targets[job_name]``."""
+    config = yaml.safe_load(shipped)
+    jobs = config["scrape_configs"]
+    assert sorted(job["job_name"] for job in jobs) == sorted(targets), jobs
+    for job in jobs:
+        [lookup] = job.pop("dns_sd_configs")
+        assert (lookup["names"], lookup["port"]) == ([job["job_name"]], SHIPPED_METRICS_PORT)
+        job["static_configs"] = [{"targets": [f"127.0.0.1:{targets[job['job_name']]}"]}]
+    # JSON is YAML: no YAML writer needed.
+    return json.dumps(config, indent=2)
+
+
+def prometheus_standin(project: Path, web_port: int) -> dict[str, Any]:
+    """The override's prometheus service: the host's binary in a stand-in image, on the
+    host network, scraping the stack's metrics ports."""
+    binary = shutil.which("prometheus")
+    assert binary is not None, prometheus_unavailable()
+    port = PROMETHEUS_PORT_BASE + web_port - WEB_PORT_BASE
+    conf = project.parent / "prometheus-host-network.yml"
+    shipped = (project / "deploy" / "prometheus.yml").read_text()
+    conf.write_text(prometheus_conf_for_host_network(shipped, metrics_ports(web_port)))
+    ready = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}/-/ready')"
+    return {
+        "image": PROMETHEUS_STANDIN,
+        "network_mode": "host",
+        "entrypoint": ["/usr/bin/prometheus"],
+        "command": [
+            "--config.file=/etc/prometheus/prometheus.yml",
+            "--storage.tsdb.path=/prometheus",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        "volumes": [
+            f"{Path(binary).resolve()}:/usr/bin/prometheus:ro",
+            f"{conf}:/etc/prometheus/prometheus.yml:ro",
+        ],
+        # The stand-in has Python, not the official image's wget.
+        "healthcheck": {"test": ["CMD", "python", "-c", ready]},
+    }
 
 
 def patch_python_standins() -> None:
