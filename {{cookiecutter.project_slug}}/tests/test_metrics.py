@@ -150,7 +150,8 @@ def test_a_metrics_port_in_use_is_logged_and_the_worker_goes_on(
 ) -> None:
     """A port that is taken is an error in the log naming the setting, not a crash."""
     with socket.socket() as taken, caplog.at_level(logging.ERROR):
-        taken.bind(("0.0.0.0", 0))  # noqa: S104 (where the metrics server binds)
+        # Every address, as the metrics server binds.
+        taken.bind(("0.0.0.0", 0))  # noqa: S104
         taken.listen()
         metrics.serve_worker_metrics(taken.getsockname()[1])
 
