@@ -401,6 +401,7 @@ def free_port() -> int:
 
 
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
+WRK_REQUESTS = re.compile(r"(\d+) requests in")
 WRK_PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 WRK_NON_2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
@@ -410,7 +411,7 @@ WRK_SOCKET_ERRORS = re.compile(
 
 
 def wrk(url: str) -> dict[str, float]:
-    """Requests/s and p50/p99 latency (ms) for ``url``, bounded to WRK_SECONDS."""
+    """Requests/s, requests sent and p50/p99 latency (ms) for ``url``, over WRK_SECONDS."""
     out = subprocess.run(
         ["wrk", "-t2", "-c8", f"-d{WRK_SECONDS}s", "--latency", url],
         capture_output=True,
@@ -418,14 +419,20 @@ def wrk(url: str) -> dict[str, float]:
         check=True,
         timeout=WRK_SECONDS + 30,
     ).stdout
-    rate = WRK_RATE.search(out)
+    rate, requests = WRK_RATE.search(out), WRK_REQUESTS.search(out)
     assert rate is not None, out
+    assert requests is not None, out
     latency = {f"p{p}_ms": round(float(v) * UNITS[u], 2) for p, v, u in WRK_PERCENTILE.findall(out)}
     # Answers other than 2xx/3xx, and connect/read/write/timeout errors.
     errors = sum(map(int, WRK_NON_2XX.findall(out))) + sum(
         int(n) for counts in WRK_SOCKET_ERRORS.findall(out) for n in counts
     )
-    return {"rps": float(rate.group(1)), **latency, "errors": errors}
+    return {
+        "rps": float(rate.group(1)),
+        "requests": int(requests.group(1)),
+        **latency,
+        "errors": errors,
+    }
 
 
 # The gunicorn master of each URL served, in the order started.
@@ -535,9 +542,6 @@ def cpu_seconds(master: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-WRK_REQUESTS = re.compile(r"(\d+) requests in")
-
-
 def bench_metrics(database: str) -> dict[str, Any]:
     """The API list with the shipped metrics and without any, in alternating rounds: req/s,
     and the server's CPU time per request (less sensitive to what else the machine runs)."""
@@ -554,16 +558,10 @@ def bench_metrics(database: str) -> dict[str, Any]:
         for _ in range(METRICS_ROUNDS):
             for label, url in (("with", base), ("without", bare)):
                 before = cpu_seconds(MASTERS[url])
-                out = subprocess.run(
-                    ["wrk", "-t2", "-c8", f"-d{WRK_SECONDS}s", url + "/api/v1/books/"],
-                    capture_output=True, text=True, check=True, timeout=WRK_SECONDS + 30,
-                ).stdout  # fmt: skip
+                measured = wrk(url + "/api/v1/books/")
                 used = cpu_seconds(MASTERS[url]) - before
-                rate, requests = WRK_RATE.search(out), WRK_REQUESTS.search(out)
-                assert rate is not None, out
-                assert requests is not None, out
-                rates[label].append(float(rate.group(1)))
-                cpu_ms[label].append(used * 1000 / int(requests.group(1)))
+                rates[label].append(measured["rps"])
+                cpu_ms[label].append(used * 1000 / measured["requests"])
         with_rps, without_rps = median_spread(rates["with"]), median_spread(rates["without"])
         with_cpu, without_cpu = median_spread(cpu_ms["with"]), median_spread(cpu_ms["without"])
         return {

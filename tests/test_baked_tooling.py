@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,13 +20,13 @@ from pytest_cookies.plugin import Cookies
 
 import tasks
 from tests.support import (
-    IN_CI,
     SUPPORTED,
     bake,
     combination_params,
     free_port,
     make,
     project_env,
+    require_tool,
     wait_for,
 )
 
@@ -40,11 +39,7 @@ MAKE_TARGETS += ("template-check", "template-update")
 
 @pytest.fixture(scope="module", autouse=True)
 def make_installed() -> None:
-    if shutil.which("make") is None:
-        reason = "make is not installed"
-        if IN_CI:
-            pytest.fail(f"{reason}; CI must test the Makefile")
-        pytest.skip(reason)
+    require_tool(("make",), "make is not installed", "test the Makefile")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ pytest's temporary directory for a person to look at. Skips where Chromium is
 not installed; fails instead when the CI environment variable is set.
 """
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 from pytest_cookies.plugin import Cookies
 
 import tasks
-from tests.support import IN_CI, bake, served
+from tests.support import bake, require_tool, served
 
 pytestmark = pytest.mark.slow
 
@@ -34,13 +33,11 @@ CHROMIUM_FLAGS = [
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        reason = "Chromium is not installed (Debian: apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(f"{reason}; CI must run the browser test")
-        pytest.skip(reason)
-    return found
+    return require_tool(
+        ("chromium", "chromium-browser"),
+        "Chromium is not installed (Debian: apt-get install chromium)",
+        "run the browser test",
+    )
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from pytest_cookies.plugin import Cookies
 
 import tasks
-from tests.support import IN_CI, bake
+from tests.support import bake, require_tool
 
 TYPESCRIPT = "typescript@7.0.2"
 THEIA_DEV_CONTAINER = "@theia/dev-container@1.74.1"
@@ -28,11 +28,11 @@ DATABASES = tasks.choices("database")
 @pytest.fixture(scope="session")
 def checker() -> Path:
     """A folder with TypeScript's compiler and the spec's types, installed once per machine."""
-    npm = shutil.which("npm")
-    if npm is None:
-        if IN_CI:
-            pytest.fail("npm is not installed; CI must check the dev container files")
-        pytest.skip("npm is not installed (Node.js 20+ is needed for this check)")
+    npm = require_tool(
+        ("npm",),
+        "npm is not installed (Node.js 20+ is needed for this check)",
+        "check the dev container files",
+    )
     folder = tasks.CACHE_DIR / "devcontainer-check"
     with tasks.locked(tasks.CACHE_DIR / "devcontainer-check.lock"):
         if not (folder / "devcontainer-file.ts").is_file():

@@ -349,10 +349,7 @@ def test_docker_worker_imports_and_resumes_after_a_stop(stack: Compose) -> None:
     (SIGTERM) or killed (SIGKILL) in the middle of a large import and started again, it
     finishes that import: every book of the file exists once and the counts are one run's."""
     set_env_values(stack.project, {"DJANGO_WORKER_LOST_AFTER": str(WORKER_LOST_AFTER)})
-    stack(
-        "up", "--detach", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT),
-        timeout=UP_TIMEOUT + 300,
-    )  # fmt: skip
+    stack.up_built()
     [worker] = containers(stack, "worker")
     assert (worker["State"], worker["Health"]) == ("running", "healthy")
     # Its health check, run by hand: it passes (run() asserts the exit code).
@@ -846,10 +843,7 @@ def test_prometheus_scrapes_the_web_and_the_worker(cookies: Cookies, docker_engi
     )  # fmt: skip
     try:
         compose("config", "-q")
-        compose(
-            "up", "--detach", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT),
-            timeout=UP_TIMEOUT + 300,
-        )  # fmt: skip
+        compose.up_built()
         [prometheus] = containers(compose, "prometheus")
         assert (prometheus["State"], prometheus["Health"]) == ("running", "healthy")
         for _ in range(5):

@@ -12,7 +12,6 @@ file.
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import yaml
 from pytest_cookies.plugin import Cookies
 
 import tasks
-from tests.support import IN_CI, bake, record_stat
+from tests.support import bake, record_stat, require_tool
 
 pytestmark = pytest.mark.slow
 
@@ -128,11 +127,7 @@ def test_kubernetes_deployment_is_what_the_readme_says(cookies: Cookies) -> None
 
 def kustomize(folder: Path) -> list[dict[str, Any]]:
     """What `kubectl kustomize` renders from the folder; skips without kubectl (fails in CI)."""
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        if IN_CI:
-            pytest.fail("kubectl is not installed; CI must build the kustomize base")
-        pytest.skip("kubectl is not installed")
+    kubectl = require_tool(("kubectl",), "kubectl is not installed", "build the kustomize base")
     built = subprocess.run(
         [kubectl, "kustomize", str(folder)], capture_output=True, text=True, check=False
     )

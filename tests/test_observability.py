@@ -11,7 +11,6 @@ and report.
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import time
@@ -27,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import IN_CI, bake, free_port, record_stat, require_server, wait_for
+from tests.support import bake, free_port, record_stat, require_server, require_tool, wait_for
 from tests.support.gunicorn import REDIS, Gunicorn, gunicorn_served
 from tests.support.telemetry import decoded_body, envelope_items, receiving, spans
 
@@ -102,13 +101,11 @@ def send(base: str, path: str, count: int) -> list[int]:
 
 def require_prometheus() -> str:
     """Debian's Prometheus server; skip without it, with the reason, but fail under CI."""
-    found = shutil.which("prometheus")
-    if found is None:
-        reason = "Prometheus is not installed (Debian: apt-get install prometheus)"
-        if IN_CI:
-            pytest.fail(f"{reason}; CI must run this test, and .ci/run installs it")
-        pytest.skip(reason)
-    return found
+    return require_tool(
+        ("prometheus",),
+        "Prometheus is not installed (Debian: apt-get install prometheus)",
+        "run this test, and .ci/run installs it",
+    )
 
 
 class Prometheus:

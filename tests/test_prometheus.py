@@ -8,7 +8,6 @@ Prometheus really scrapes both is tests/test_docker.py's.
 """
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import yaml
 from pytest_cookies.plugin import Cookies
 
 import tasks
-from tests.support import IN_CI, bake
+from tests.support import bake, require_tool
 from tests.support.docker import (
     PROMETHEUS_PORT,
     SHIPPED_METRICS_PORT,
@@ -35,13 +34,11 @@ COMPOSE_FILES = (
 
 @pytest.fixture(scope="module")
 def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        reason = "promtool is not installed (Debian: apt-get install prometheus)"
-        if IN_CI:
-            pytest.fail(f"{reason}; CI must check the Prometheus configuration")
-        pytest.skip(reason)
-    return found
+    return require_tool(
+        ("promtool",),
+        "promtool is not installed (Debian: apt-get install prometheus)",
+        "check the Prometheus configuration",
+    )
 
 
 class ComposeLoader(yaml.SafeLoader):

@@ -7,6 +7,7 @@ from conftest.py or from one another; the benchmarks import from here too.
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -92,6 +93,18 @@ def require_server(name: str, host: str, port: int) -> None:
         if IN_CI:
             pytest.fail(f"{reason}; CI must run this test, so the server must be up")
         pytest.skip(reason)
+
+
+def require_tool(names: tuple[str, ...], missing: str, ci_must: str) -> str:
+    """The path of the first of ``names`` on PATH. Without any: skip with ``missing`` as
+    the reason, or fail under CI, saying what CI must do with it (``ci_must``)."""
+    for name in names:
+        found = shutil.which(name)
+        if found is not None:
+            return found
+    if IN_CI:
+        pytest.fail(f"{missing}; CI must {ci_must}")
+    pytest.skip(missing)
 
 
 def free_port() -> int:

@@ -180,6 +180,13 @@ class Compose:
             timeout=timeout,
         )  # fmt: skip
 
+    def up_built(self) -> None:
+        """`up` with a fresh build, returning once every service is healthy."""
+        self(
+            "up", "--detach", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT),
+            timeout=UP_TIMEOUT + 300,
+        )  # fmt: skip
+
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.web_port}{path}"
 
@@ -553,10 +560,7 @@ def replicas_stack(
     compose.variables["WEB_REPLICAS"] = str(replicas)
     try:
         compose("config", "-q")
-        compose(
-            "up", "--detach", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT),
-            timeout=UP_TIMEOUT + 300,
-        )  # fmt: skip
+        compose.up_built()
         yield compose
     finally:
         compose.down()
