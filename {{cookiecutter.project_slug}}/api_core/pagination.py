@@ -6,6 +6,7 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from api_core.count_estimate import estimated_count
@@ -15,12 +16,24 @@ from api_core.count_estimate import estimated_count
 EXACT_COUNT_LIMIT = 1_000
 
 
+class ReadAheadPage(Page):
+    """A page read one row further, so that it knows whether another page follows."""
+
+    def __init__(self, object_list: Any, number: int, paginator: Paginator, more: bool) -> None:
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+
 class BoundedCountPaginator(Paginator):
     """Counts at most EXACT_COUNT_LIMIT + 1 rows, then asks the planner.
 
-    With an estimated count every page number is accepted (an empty page ends
-    the list) and pages are cut by ``per_page`` alone, so no row becomes
-    unreachable when the estimate is low.
+    With an estimated count, pages are cut by ``per_page`` alone and each is
+    read one row further: ``next`` then says whether another page holds rows,
+    whatever the estimate, and a page past the end is a 404 as with an exact
+    count. The last page knows the exact count and gives it.
     """
 
     count_is_exact = True
@@ -55,7 +68,19 @@ class BoundedCountPaginator(Paginator):
         if self.count_is_exact:
             return super().page(number)
         bottom = (number - 1) * self.per_page
-        return Page(self.object_list[bottom : bottom + self.per_page], number, self)
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        more = len(rows) > self.per_page
+        del rows[self.per_page :]
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        if more:
+            # The estimate can be low: never below the rows seen so far.
+            self.count = max(self.count, bottom + self.per_page + 1)
+        else:
+            self.count = bottom + len(rows)
+            self.count_is_exact = True
+        self.__dict__.pop("num_pages", None)  # computed from the count
+        return ReadAheadPage(rows, number, self, more)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -64,6 +89,18 @@ class PageNumberPagination(pagination.PageNumberPagination):
     django_paginator_class = BoundedCountPaginator
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_number(self, request: Any, paginator: Paginator) -> Any:
+        asked = request.query_params.get(self.page_query_param)
+        bounded = cast(BoundedCountPaginator, paginator)
+        if asked in self.last_page_strings and bounded.count and not bounded.count_is_exact:
+            # With an estimated count the last page is unknown: finding it would
+            # take the full count that the estimate avoids.
+            raise NotFound(
+                "page=last needs an exact count, and this list's count is an estimate: "
+                "follow the `next` links, or ask for a page number."
+            )
+        return super().get_page_number(request, paginator)
 
     def get_paginated_response(self, data: Any) -> Response:
         if self.page is None:
