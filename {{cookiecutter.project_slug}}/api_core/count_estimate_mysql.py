@@ -13,7 +13,9 @@ def estimated_count(queryset: QuerySet) -> int | None:
         return None
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {sql}", params)
+        # TRADITIONAL: MySQL 8.3+ defaults to its TREE format, which has no
+        # "rows" column; MariaDB accepts the keyword too.
+        cursor.execute(f"EXPLAIN FORMAT=TRADITIONAL {sql}", params)
         columns = [column[0] for column in cursor.description]
         row = dict(zip(columns, cursor.fetchone(), strict=True))
     return int(row["rows"])

@@ -31,7 +31,7 @@ def large_catalogue(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 
 def plan(sql: str) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {sql}")
+        cursor.execute(f"EXPLAIN FORMAT=TRADITIONAL {sql}")  # a row per table on MySQL too
         columns = [column[0] for column in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
