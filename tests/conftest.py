@@ -13,6 +13,7 @@ pytest.register_assert_rewrite("tests.support")
 
 import tasks  # noqa: E402  (the repository root is on sys.path: pyproject.toml's pythonpath)
 from tests.support import STATS_ENV  # noqa: E402
+from tests.support.databases import remove_mysql_container  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +36,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for path in files:
         figures = ", ".join(f"{k}: {v}" for k, v in json.loads(path.read_text()).items())
         terminalreporter.write_line(f"{path.stem}: {figures}")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # The controlling process ends last, after every test worker: the MySQL server
+    # that the tests may have started in Docker goes with it.
+    if not hasattr(session.config, "workerinput"):
+        remove_mysql_container()

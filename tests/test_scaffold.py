@@ -23,9 +23,8 @@ from tests.support import (
     combination_params,
     project_env,
     record_stat,
-    require_server,
 )
-from tests.support.databases import SERVER_NAMES, SERVERS, SUMMARY, Baked, baked_env, own_database
+from tests.support.databases import SUMMARY, Baked, baked_env, own_database, server_for
 
 pytestmark = pytest.mark.slow
 
@@ -51,15 +50,14 @@ OPERATIONS = re.compile(r"\[(GET|POST|PUT|PATCH|DELETE) /api/v1/loans/")
 def baked(request: pytest.FixtureRequest, cookies: Cookies, tools_venv: Path) -> Iterator[Baked]:
     """A bake of the variant under git, installed, with a database of its own."""
     combo: Combination = request.param
-    server = SERVERS[combo.database]
-    require_server(SERVER_NAMES[combo.database], server["host"], server["port"])
+    server = server_for(combo)
     project = bake(cookies, **combo.context)
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
     git(project, "init", "-q")
     git(project, "add", "-A")
     git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "bake")
     env = baked_env()
-    with own_database(python, combo.database, env):
+    with own_database(python, server, env):
         yield Baked(combo, project, python, env)
 
 

@@ -26,9 +26,8 @@ from tests.support import (
     make,
     project_env,
     record_stat,
-    require_server,
 )
-from tests.support.databases import SERVER_NAMES, SERVERS, baked_env, own_database
+from tests.support.databases import baked_env, own_database, server_for
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +40,7 @@ CONFLICT = re.compile(r"^(<<<<<<<|>>>>>>>) ", re.MULTILINE)
 # One update per database, over both layouts and both authentications.
 UPDATED = (
     Combination("postgresql", "split"),
-    Combination("mysql", "single", api_auth="jwt"),
+    Combination("mysql", "single", api_auth="jwt", server="mysql-9.7"),
     Combination("sqlite", "single"),
 )
 
@@ -201,9 +200,7 @@ def updated_from_previous_release(
     """A project baked at the previous release, changed by its owners, then updated to HEAD
     with exactly the shell steps CHANGELOG.md gives for that release."""
     combo: Combination = request.param
-    server = SERVERS.get(combo.database)
-    if server is not None:
-        require_server(SERVER_NAMES[combo.database], server["host"], server["port"])
+    server_for(combo)  # up, or skipped with the reason before the bake
     previous, _ = previous_release()
     project = bake_at(template_repo, f"v{previous}", tmp_path, combo)
     start_repository(project)
@@ -266,7 +263,7 @@ def test_update_from_previous_release(
     assert checked.returncode == 0, "the template's lock did not apply:\n" + checked.stdout
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
     env = baked_env()
-    with own_database(python, combo.database, env):
+    with own_database(python, server_for(combo), env):
         result = make(project, python, "test", "template-check", env=env)
     assert re.search(r"\d+ passed", result.stdout), result.stdout[-2000:]
     assert "up to date" in result.stdout

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from pytest_cookies.plugin import Cookies
 
-from tests.support import Combination, bake, record_stat, require_server, served, tasks
-from tests.support.databases import SERVER_NAMES, SERVERS, Baked, baked_env, own_database
+from tests.support import Combination, bake, record_stat, served, tasks
+from tests.support.databases import Baked, baked_env, own_database, server_for
 from tests.support.workers import (
     WORKER_TEST_ENV,
     books_csv,
@@ -35,24 +35,28 @@ from tests.support.workers import (
 
 pytestmark = pytest.mark.slow
 
-DATABASES = tuple(Combination(database, "split") for database in tasks.DATABASES)
+# Every database, and the mysql choice on MySQL itself as well as MariaDB.
+DATABASES = (
+    *(Combination(database, "split") for database in tasks.DATABASES),
+    Combination("mysql", "split", server="mysql-9.7"),
+)
 # A dead worker on the same host is noticed at the next recovery pass, every 1/5 of this.
 LOST_AFTER = 5
 TIMED_ROWS = 10_000
 KILLED_ROWS = 20_000
 
 
-@pytest.fixture(params=[pytest.param(combo, id=combo.database) for combo in DATABASES])
+@pytest.fixture(
+    params=[pytest.param(combo, id=combo.server or combo.database) for combo in DATABASES]
+)
 def baked(request: pytest.FixtureRequest, cookies: Cookies, tools_venv: Path) -> Iterator[Baked]:
     """A migrated bake of the database, with a staff user, on a database of its own."""
     combo: Combination = request.param
-    server = SERVERS.get(combo.database)
-    if server is not None:
-        require_server(SERVER_NAMES[combo.database], server["host"], server["port"])
+    server = server_for(combo)
     project = bake(cookies, **combo.context)
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
     env = {**baked_env(), **WORKER_TEST_ENV}
-    with own_database(python, combo.database, env):
+    with own_database(python, server, env):
         baked = Baked(combo, project, python, env)
         baked.run("manage.py", "migrate", "--verbosity", "0")
         yield baked

@@ -35,10 +35,14 @@ class Combination:
     python_version: str = "3.13"
     api_auth: str = "token"
     extra: dict[str, str] = field(default_factory=dict)
+    # The server that runs the database, where a choice runs on more than one
+    # (tests.support.databases.SERVERS); "" for the database's usual server.
+    server: str = ""
 
     @property
     def id(self) -> str:
-        return f"{self.database}-{self.app_layout}-{self.api_auth}-py{self.python_version}"
+        on = f"-on-{self.server}" if self.server else ""
+        return f"{self.database}-{self.app_layout}-{self.api_auth}-py{self.python_version}{on}"
 
     @property
     def context(self) -> dict[str, str]:
