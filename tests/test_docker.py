@@ -342,7 +342,9 @@ def test_docker_runtime_image_runs_as_any_uid(stack: Compose) -> None:
             assert host_config["Config"]["User"] == ":".join(ANY_UID)
             assert host_config["HostConfig"]["ReadonlyRootfs"] is True
             assert host_config["HostConfig"]["CapDrop"] == ["ALL"]
-            *paths, uid, gid = run(["docker", "exec", container, "sh", "-c", WRITTEN]).stdout.split()
+            *paths, uid, gid = run(
+                ["docker", "exec", container, "sh", "-c", WRITTEN]
+            ).stdout.split()
             assert (uid, gid) == ANY_UID
             written[container.rsplit("-", 1)[1]] = paths
         if stack.combo.database == "sqlite":
