@@ -59,10 +59,12 @@ CHOICES: Final[dict[str, tuple[str, ...]]] = offered_choices(CONTEXT)
 # The slug names the project's folder, its pyproject.toml project and (with
 # "-" for "_") the Kubernetes resources of server bakes, which must be
 # RFC 1123 labels: lowercase letters, digits and "-", starting and ending
-# with a letter or digit, at most 63 characters, the longest being
-# "<slug>-migrate". Nothing imports the folder: it is not a package.
+# with a letter or digit, at most 63 characters, the longest being the
+# migrate Job's "<slug>-migrate-<release tag>", with room for a tag of 20.
+# Nothing imports the folder: it is not a package.
 SLUG_PATTERN: Final = re.compile(r"[a-z0-9]([a-z0-9_-]*[a-z0-9])?")
-SLUG_MAX_LENGTH: Final = 63 - len("-migrate")
+RELEASE_TAG_ROOM: Final = 20
+SLUG_MAX_LENGTH: Final = 63 - len("-migrate-") - RELEASE_TAG_ROOM
 
 # PEP 440, from the specification's appendix (public versions, no local part).
 VERSION_PATTERN: Final = re.compile(
@@ -114,14 +116,15 @@ def slug_is_a_name(answers: dict[str, str]) -> str | None:
 def slug_fits_kubernetes(answers: dict[str, str]) -> str | None:
     """The slug must leave room for the longest Kubernetes name made from it.
 
-    Valid: ``library_api``. Invalid: a slug of 56 characters or more.
+    Valid: ``library_api``. Invalid: a slug of 35 characters or more.
     """
     slug = answers["project_slug"]
     if len(slug) <= SLUG_MAX_LENGTH:
         return None
     return (
         f'project_slug "{slug}": is {len(slug)} characters long; Kubernetes names such as '
-        f'"<slug>-migrate" allow {SLUG_MAX_LENGTH} for it. Choose a shorter name.'
+        f'"<slug>-migrate-<release tag>" allow {SLUG_MAX_LENGTH} for it. Choose a shorter '
+        "name."
     )
 
 

@@ -266,6 +266,111 @@ def test_docker_runtime_image_holds_bytecode(stack: Compose) -> None:
     assert missing == []
 
 
+# How OpenShift (and a Kubernetes policy with runAsUser) runs an image: a uid
+# the image does not know, in group 0, on a read-only root without any
+# capability; /tmp is the one writable mount a deployment gives it (the
+# Kubernetes base's emptyDir). /dev/shm is the engine's own tmpfs.
+ANY_UID = ("12345", "0")
+LOCKED_DOWN = [
+    "--user", ":".join(ANY_UID), "--read-only", "--cap-drop", "ALL", "--tmpfs", "/tmp",
+    "--security-opt", "no-new-privileges",
+]  # fmt: skip
+# What the processes wrote, besides the database (in the container, at the end).
+WRITTEN = "find /tmp /dev/shm -mindepth 1 -maxdepth 1 | sort; id -u; id -g"
+
+
+def locked_down_run(stack: Compose, service: str, volume: str) -> list[str]:
+    """`docker run` options for the stack's image as ``service`` (its environment, the
+    stack's network, the database's host name), locked down, with /data on ``volume``."""
+    config = json.loads(stack("config", "--format", "json").stdout)
+    settings = config["services"][service]
+    environment = [
+        f"--env={key}={value}" for key, value in settings["environment"].items()
+        if value is not None
+    ]  # fmt: skip
+    hosts = settings.get("extra_hosts") or []
+    if isinstance(hosts, dict):
+        hosts = [f"{name}:{address}" for name, address in hosts.items()]
+    network = ["--network", "host"] if settings.get("network_mode") == "host" else [
+        "--network", config["networks"]["default"]["name"],
+        *(["--publish", f"127.0.0.1:{stack.web_port}:8000"] if service == "web" else []),
+    ]  # fmt: skip
+    data = ["--volume", f"{volume}:/data"] if stack.combo.database == "sqlite" else []
+    return [
+        *LOCKED_DOWN, *network, *(f"--add-host={host.replace('=', ':')}" for host in hosts),
+        *environment, *data,
+    ]  # fmt: skip
+
+
+def test_docker_runtime_image_runs_as_any_uid(stack: Compose) -> None:
+    """As a uid the image does not know, in group 0 (OpenShift's way), with a read-only root,
+    no capability and a tmpfs /tmp, the runtime image migrates its database, serves the API
+    and runs the worker; the engine did apply each restriction."""
+    stack("build", "web")
+    stack("up", "--detach", "--wait", *(["cache"] if stack.combo.database == "sqlite" else
+                                        ["db", "cache"]))  # fmt: skip
+    volume, name = f"{stack.name}-any-uid-data", f"{stack.name}-any-uid"
+    containers = [f"{name}-web", f"{name}-worker"]
+    try:
+        migrate = run(["docker", "run", "--rm", *locked_down_run(stack, "migrate", volume),
+                       stack.image, "python", "manage.py", "migrate", "--no-input"])  # fmt: skip
+        assert "Applying books.0001_initial... OK" in migrate.stdout
+        for container, service in zip(containers, ("web", "worker"), strict=True):
+            command = ["python", "manage.py", "worker"] if service == "worker" else []
+            run(["docker", "run", "--detach", "--name", container,
+                 *locked_down_run(stack, service, volume), stack.image, *command])  # fmt: skip
+
+        deadline = time.monotonic() + 90
+        while http_status(stack.url("/health/ready")) != 200 and time.monotonic() < deadline:
+            time.sleep(1)
+        status, body = http("GET", stack.url("/api/v1/books/"))
+        assert (status, body["count"]) == (200, 0), run(["docker", "logs", containers[0]]).stderr
+        deadline = time.monotonic() + 60
+        while True:
+            alive = subprocess.run(
+                ["docker", "exec", containers[1], "python", "manage.py", "worker", "--alive"],
+                capture_output=True, check=False,
+            )  # fmt: skip
+            if alive.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert alive.returncode == 0, run(["docker", "logs", containers[1]]).stderr
+
+        written = {}
+        for container in containers:
+            host_config = json.loads(run(["docker", "inspect", container]).stdout)[0]
+            assert host_config["Config"]["User"] == ":".join(ANY_UID)
+            assert host_config["HostConfig"]["ReadonlyRootfs"] is True
+            assert host_config["HostConfig"]["CapDrop"] == ["ALL"]
+            *paths, uid, gid = run(
+                ["docker", "exec", container, "sh", "-c", WRITTEN]
+            ).stdout.split()
+            assert (uid, gid) == ANY_UID
+            written[container.rsplit("-", 1)[1]] = paths
+        if stack.combo.database == "sqlite":
+            owners = run(["docker", "run", "--rm", "--volume", f"{volume}:/data", stack.image,
+                          "stat", "-c", "%n %u:%g %a", "/data", "/data/db.sqlite3"])  # fmt: skip
+            assert owners.stdout.splitlines()[0] == "/data 10001:0 2775"
+            assert owners.stdout.splitlines()[1].startswith(f"/data/db.sqlite3 {ANY_UID[0]}:0 ")
+    finally:
+        subprocess.run(["docker", "rm", "--force", *containers], capture_output=True, check=False)
+        subprocess.run(["docker", "volume", "rm", volume], capture_output=True, check=False)
+    # gunicorn's files are in /dev/shm; nothing needed a writable root.
+    assert any("/dev/shm/" in path for path in written["web"]), written
+    record_stat(f"docker any uid {stack.combo.id}", {k: " ".join(v) for k, v in written.items()})
+
+
+def http_status(url: str) -> int:
+    """The status of a GET, or 0 while nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
 # The worker (docker-compose.yml's worker service) on a real engine.
 #
 # A large import: enough rows that the worker is still at it when it is
