@@ -257,27 +257,21 @@ def host_network_services(
         "command": ["--port", str(cache_port), "--save", "", "--appendonly", "no"],
         "healthcheck": {"test": ["CMD", "redis-cli", "-p", str(cache_port), "ping"]},
     }
-    # The development override connects MariaDB's tests as root (they create a database).
+    # The development override connects MySQL's tests as root (they create a database).
     user, password = ("root", "DB_ROOT_PASSWORD") if development else ("app", "DB_PASSWORD")
     if combo.database == "postgresql":
         url = f"postgres://app:{env_value(project, 'DB_PASSWORD')}@db:{db_port}/app"
         services["db"] = {"network_mode": "host", "environment": {"PGPORT": str(db_port)}}
     elif combo.database == "mysql":
         url = f"mysql://{user}:{env_value(project, password)}@db:{db_port}/app"
+        # The shipped healthcheck, on the stack's port.
         services["db"] = {
             "network_mode": "host",
-            "command": [
-                f"--port={db_port}",
-                "--character-set-server=utf8mb4",
-                "--collation-server=utf8mb4_unicode_ci",
-            ],
-            # The engine's stand-in healthcheck.sh ignores --connect and pings
-            # the socket, which its first-run set-up server (no networking)
-            # answers too: ask the real server on its TCP port instead.
+            "command": [f"--port={db_port}", "--mysqlx=OFF"],
             "healthcheck": {
                 "test": [
-                    "CMD", "mariadb-admin", "--protocol=tcp", "--host=127.0.0.1",
-                    f"--port={db_port}", "ping", "--silent",
+                    "CMD", "mysqladmin", "ping", "--protocol=tcp", "-h", "127.0.0.1",
+                    f"--port={db_port}", "--silent",
                 ]
             },
         }  # fmt: skip
