@@ -426,6 +426,31 @@ def test_bake_ci_builds_the_sbom_and_audits_the_runtime_packages(
     assert [step["with"]["path"] for step in uploads] == ["sbom.cdx.json"]
 
 
+def test_bake_template_update_opens_its_pull_request_with_a_token_that_gets_ci(
+    baked: tuple[Combination, Path],
+) -> None:
+    """The template-update workflow opens its pull request with TEMPLATE_UPDATE_TOKEN (GitHub
+    starts no CI for the workflow's own token), falls back to its own token with a warning,
+    and the README names the secret and the permissions it needs."""
+    _, project = baked
+    workflow = yaml.safe_load(
+        (project / ".github" / "workflows" / "template-update.yml").read_text()
+    )
+    job = workflow["jobs"]["update"]
+    steps = {step.get("uses", "").split("@")[0]: step for step in job["steps"]}
+    warnings = [step for step in job["steps"] if "::warning" in step.get("run", "")]
+    readme = (project / "README.md").read_text()
+    hint = readme[readme.index("`TEMPLATE_UPDATE_TOKEN`") :][:600]
+
+    token = steps["peter-evans/create-pull-request"]["with"]["token"]
+    assert token == "${{ secrets.TEMPLATE_UPDATE_TOKEN || github.token }}"
+    assert job["env"]["HAS_UPDATE_TOKEN"] == "${{ secrets.TEMPLATE_UPDATE_TOKEN != '' }}"
+    assert [step["if"] for step in warnings] == [
+        "steps.update.outputs.changed == 'true' && env.HAS_UPDATE_TOKEN != 'true'"
+    ]
+    assert [name for name in ("Contents", "Pull requests", "Workflows") if name not in hint] == []
+
+
 def test_bake_supply_chain_tools_run_at_the_template_versions(
     bakes: Callable[[Combination], Path],
 ) -> None:
