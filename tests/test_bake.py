@@ -23,6 +23,7 @@ from tests.support import (
     Combination,
     actionlint,
     bake,
+    check_dependabot,
     check_github_workflow,
     combination_params,
     zizmor,
@@ -337,6 +338,130 @@ def test_bake_workflows_pass_zizmor_with_least_privilege(
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout + result.stderr
+
+
+def test_bake_dependabot_config_passes_its_schema_and_zizmor(
+    baked: tuple[Combination, Path], tools_venv: Path
+) -> None:
+    """.github/dependabot.yml passes check-jsonschema's Dependabot schema and zizmor's
+    Dependabot audits (a cooldown of at least a week, no code run at update time)."""
+    _, project = baked
+    config = project / ".github" / "dependabot.yml"
+
+    schema = check_dependabot(config)
+    audit = zizmor(config)
+
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "No findings to report" in audit.stdout + audit.stderr
+
+
+def test_dependabot_schema_check_refuses_an_ecosystem_dependabot_lacks(
+    bakes: Callable[[Combination], Path], tools_venv: Path, tmp_path: Path
+) -> None:
+    """The schema check would catch the likely slip: Poetry projects are `pip` to Dependabot,
+    and `package-ecosystem: poetry` is refused."""
+    project = bakes(SUPPORTED[2])
+    config = tmp_path / "dependabot.yml"
+    text = (project / ".github" / "dependabot.yml").read_text()
+    config.write_text(text.replace("package-ecosystem: pip", "package-ecosystem: poetry", 1))
+
+    result = check_dependabot(config)
+
+    assert result.returncode == 1
+    assert "'poetry' is not one of" in result.stdout + result.stderr
+
+
+def compose_images(project: Path) -> list[str]:
+    """The images the compose files name (read as lines: they hold Compose's own !reset tag)."""
+    return [
+        image
+        for path in sorted(project.glob("*compose*.yml"))
+        for image in re.findall(r"^\s+image: (\S+)$", path.read_text(), re.MULTILINE)
+    ]
+
+
+def test_bake_dependabot_reads_every_pin_of_the_project(baked: tuple[Combination, Path]) -> None:
+    """Dependabot watches Python packages, the Dockerfile, the compose files and the actions,
+    each in the folder that holds them, in a form it can read: a FROM line naming its image
+    (Dependabot does not substitute ARGs), compose images with a tag, actions with a version."""
+    combo, project = baked
+    config = yaml.safe_load((project / ".github" / "dependabot.yml").read_text())
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    dockerfile = (project / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM \S+ AS (\S+)$", dockerfile, re.MULTILINE)
+    bases = re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE)
+    workflows = "".join(path.read_text() for path in (project / ".github" / "workflows").iterdir())
+    actions = re.findall(r"^\s+(?:- )?uses: (\S+)$", workflows, re.MULTILINE)
+
+    assert sorted(updates) == ["docker", "docker-compose", "github-actions", "pip"]
+    assert {update["directory"] for update in updates.values()} == {"/"}
+    assert [
+        name for name, update in updates.items() if update["cooldown"]["default-days"] < 7
+    ] == []
+    assert (project / "pyproject.toml").is_file()
+    assert (project / "poetry.lock").is_file()
+    assert [base for base in bases if base not in stages] == [
+        f"python:{combo.python_version}-slim"
+    ] * 2
+    images = compose_images(project)
+    assert images
+    assert [image for image in images if not re.fullmatch(r"[a-z0-9./-]+:[\w.-]+", image)] == []
+    assert actions
+    assert [action for action in actions if not re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", action)] == []
+
+
+def test_bake_ci_builds_the_sbom_and_audits_the_runtime_packages(
+    baked: tuple[Combination, Path],
+) -> None:
+    """The CI workflow runs `make sbom` and `make audit` (the targets the tooling tests run)
+    and keeps sbom.cdx.json as an artifact."""
+    _, project = baked
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    steps = workflow["jobs"]["supply-chain"]["steps"]
+
+    runs = [step["run"] for step in steps if "run" in step]
+    uploads = [step for step in steps if step.get("uses", "").startswith("actions/upload-artifact")]
+    assert [run for run in runs if run.startswith("make ")] == ["make sbom", "make audit"]
+    assert [step["with"]["path"] for step in uploads] == ["sbom.cdx.json"]
+
+
+def test_bake_template_update_opens_its_pull_request_with_a_token_that_gets_ci(
+    baked: tuple[Combination, Path],
+) -> None:
+    """The template-update workflow opens its pull request with TEMPLATE_UPDATE_TOKEN (GitHub
+    starts no CI for the workflow's own token), falls back to its own token with a warning,
+    and the README names the secret and the permissions it needs."""
+    _, project = baked
+    workflow = yaml.safe_load(
+        (project / ".github" / "workflows" / "template-update.yml").read_text()
+    )
+    job = workflow["jobs"]["update"]
+    steps = {step.get("uses", "").split("@")[0]: step for step in job["steps"]}
+    warnings = [step for step in job["steps"] if "::warning" in step.get("run", "")]
+    readme = (project / "README.md").read_text()
+    hint = readme[readme.index("`TEMPLATE_UPDATE_TOKEN`") :][:600]
+
+    token = steps["peter-evans/create-pull-request"]["with"]["token"]
+    assert token == "${{ secrets.TEMPLATE_UPDATE_TOKEN || github.token }}"
+    assert job["env"]["HAS_UPDATE_TOKEN"] == "${{ secrets.TEMPLATE_UPDATE_TOKEN != '' }}"
+    assert [step["if"] for step in warnings] == [
+        "steps.update.outputs.changed == 'true' && env.HAS_UPDATE_TOKEN != 'true'"
+    ]
+    assert [name for name in ("Contents", "Pull requests", "Workflows") if name not in hint] == []
+
+
+def test_bake_supply_chain_tools_run_at_the_template_versions(
+    bakes: Callable[[Combination], Path],
+) -> None:
+    """The Makefile's pipx pins of cyclonedx-bom and pip-audit are the versions the template's
+    tests run (pyproject.toml's dev group)."""
+    makefile = (bakes(SUPPORTED[2]) / "Makefile").read_text()
+    pinned = dict(re.findall(r"--spec ([\w-]+)==(\S+)", makefile))
+    dev = dict(requirement.split("==") for requirement in tasks.dev_requirements())
+
+    assert sorted(pinned) == ["cyclonedx-bom", "pip-audit"]
+    assert {name: dev[name] for name in pinned} == pinned
 
 
 LICENSE_FIRST_LINES = {

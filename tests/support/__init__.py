@@ -204,8 +204,14 @@ def check_github_workflow(path: Path) -> subprocess.CompletedProcess[str]:
     return run_tool("check-jsonschema", "--builtin-schema", "vendor.github-workflows", path)
 
 
+def check_dependabot(path: Path) -> subprocess.CompletedProcess[str]:
+    """Validate a .github/dependabot.yml with check-jsonschema's vendored Dependabot schema."""
+    return run_tool("check-jsonschema", "--builtin-schema", "vendor.dependabot", path)
+
+
 def zizmor(workflows: Path) -> subprocess.CompletedProcess[str]:
-    """Audit a folder of GitHub Actions workflows with zizmor, offline, per .github/zizmor.yml."""
+    """Audit GitHub Actions workflows (a folder, or a file: a workflow or dependabot.yml) with
+    zizmor, offline, per .github/zizmor.yml."""
     return run_tool("zizmor", "--offline", "--no-progress", workflows)
 
 

@@ -54,8 +54,19 @@ class FixedWindowMixin(throttling.SimpleRateThrottle):
 
 
 class AnonRateThrottle(FixedWindowMixin, throttling.AnonRateThrottle):
-    """Anonymous clients, by address (DRF's NUM_PROXIES decides which address)."""
+    """Anonymous clients, by address (DRF's NUM_PROXIES decides which address); signed-in
+    users are not counted here."""
 
 
 class UserRateThrottle(FixedWindowMixin, throttling.UserRateThrottle):
-    """Signed-in users, by account; anonymous ones by address."""
+    """Signed-in users, by account, and only them.
+
+    DRF's own user throttle counts anonymous clients by address too, so an
+    anonymous client would be held to the lower of the two rates: each rate
+    setting limits only the clients it names.
+    """
+
+    def get_cache_key(self, request: "Request", view: "APIView") -> str | None:
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)

@@ -9,7 +9,7 @@ from environs import EnvValidationError
 from rest_framework import status
 from rest_framework.test import APIClient
 
-from api_core.throttling import AnonRateThrottle
+from api_core.throttling import AnonRateThrottle, UserRateThrottle
 from config.settings import base
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +58,47 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(
 
     assert first.count(status.HTTP_200_OK) == 3
     assert second.count(status.HTTP_200_OK) == 3
+
+
+def rates(monkeypatch: pytest.MonkeyPatch, anon: str, user: str) -> None:
+    """DJANGO_THROTTLE_ANON and DJANGO_THROTTLE_USER as given, every request in one window."""
+    monkeypatch.setattr(AnonRateThrottle, "get_rate", lambda self: anon)
+    monkeypatch.setattr(UserRateThrottle, "get_rate", lambda self: user)
+    monkeypatch.setattr(UserRateThrottle, "timer", lambda self: 1_000_000 * 60 + 1.0)
+
+
+def burst(client: APIClient, requests: int = 20) -> list[int]:
+    return [client.get(LIST_URL).status_code for _ in range(requests)]
+
+
+def test_anonymous_clients_are_limited_by_the_anonymous_rate_alone(
+    api_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A high anonymous rate and a low user rate: a burst of anonymous requests all pass."""
+    rates(monkeypatch, anon="100/minute", user="3/minute")
+
+    assert burst(api_client) == [status.HTTP_200_OK] * 20
+
+
+def test_signed_in_users_are_limited_by_the_user_rate_alone(
+    auth_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A high user rate and a low anonymous rate: a burst of a user's requests all pass."""
+    rates(monkeypatch, anon="3/minute", user="100/minute")
+
+    assert burst(auth_client) == [status.HTTP_200_OK] * 20
+
+
+def test_a_signed_in_user_gets_exactly_the_user_rate(
+    auth_client: APIClient, api_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3/minute for users lets a user's 3 requests through; an anonymous client from the
+    same address still has its own, higher rate."""
+    rates(monkeypatch, anon="100/minute", user="3/minute")
+    three_then_refused = [status.HTTP_200_OK] * 3 + [status.HTTP_429_TOO_MANY_REQUESTS] * 2
+
+    assert burst(auth_client, 5) == three_then_refused
+    assert burst(api_client, 5) == [status.HTTP_200_OK] * 5
 
 
 def default_cache() -> dict[str, str]:
