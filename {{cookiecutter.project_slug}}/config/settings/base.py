@@ -158,6 +158,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # JSON, and DRF's browsable API in a page that passes the HTML policy.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "api_core.renderers.BrowsableAPIRenderer",
+    ],
     # JSON only, to a bounded depth: one body type per operation for client generators.
     "DEFAULT_PARSER_CLASSES": ["api_core.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api_core.pagination.PageNumberPagination",
