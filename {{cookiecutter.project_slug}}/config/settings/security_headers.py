@@ -8,6 +8,9 @@ SWAGGER_UI_CSP and REDOC_CSP. Widen a policy here, one directive at a time.
 
 from django.utils.csp import CSP
 
+# What base.py takes (not CSP itself, which is no setting).
+__all__ = ["API_CSP", "PERMISSIONS_POLICY", "REDOC_CSP", "SECURE_CSP", "SWAGGER_UI_CSP"]
+
 # Every HTML page (admin, website, browsable API) loads scripts, styles,
 # images and fonts from this site only, inline ones only with the request's
 # nonce (the csp_nonce_attr tag), and no other site may frame it.
