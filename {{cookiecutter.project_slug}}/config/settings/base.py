@@ -11,6 +11,9 @@ from config.env import env, metrics_port
 from config.settings.auth import *  # noqa: F403
 from config.settings.database import database_settings
 
+# SECURE_CSP and the policies of the other pages, PERMISSIONS_POLICY.
+from config.settings.security_headers import *  # noqa: F403
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PROJECT_NAME = {{ cookiecutter.project_name | quoted }}
 
@@ -54,6 +57,10 @@ MIDDLEWARE = [
     "api_core.request_log.RequestLogMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (config/settings/security_headers.py); inside it,
+    # the policy of the responses that are not HTML, and Permissions-Policy.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "api_core.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +79,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # csp_nonce, for the csp_nonce_attr tag on inline scripts and styles.
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -149,6 +158,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # JSON, and DRF's browsable API in a page that passes the HTML policy.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "api_core.renderers.BrowsableAPIRenderer",
+    ],
     # JSON only, to a bounded depth: one body type per operation for client generators.
     "DEFAULT_PARSER_CLASSES": ["api_core.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api_core.pagination.PageNumberPagination",
