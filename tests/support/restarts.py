@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from tests.support.docker import Compose, http, run
@@ -91,6 +92,17 @@ def web_containers(stack: Compose) -> list[str]:
     return sorted(json.loads(line)["Name"] for line in result.stdout.splitlines() if line.strip())
 
 
+def served_since(container: str, since: str) -> bool:
+    """Whether the container's log has an access line (a request served) since ``since``."""
+    result = run(["docker", "logs", "--since", since, container])
+    # The container's stdout and stderr, which gunicorn and Django log to.
+    for line in (result.stdout + result.stderr).splitlines():
+        with suppress(ValueError):
+            if json.loads(line).get("logger") == "access":
+                return True
+    return False
+
+
 def serving_again(container: str, load: KeepAliveLoad, timeout: float = 180) -> float:
     """Wait until a restarted replica is healthy and has served the load (an access line
     in its log since it started); return how long that took."""
@@ -98,8 +110,7 @@ def serving_again(container: str, load: KeepAliveLoad, timeout: float = 180) -> 
     since = inspect(container, "{{.State.StartedAt}}")
     while True:
         healthy = inspect(container, "{{.State.Health.Status}}") == "healthy"
-        logs = run(["docker", "logs", "--since", since, container]).stdout if healthy else ""
-        if healthy and " access " in logs:
+        if healthy and served_since(container, since):
             return round(time.monotonic() - started, 1)
         assert time.monotonic() - started < timeout, f"{container} did not serve again"
         assert load.tally.sent < load.requests, "the load ended before the restarts did"
