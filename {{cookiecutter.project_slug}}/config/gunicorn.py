@@ -110,15 +110,20 @@ def post_worker_init(worker: Any) -> None:
     """
     method_queue = getattr(worker, "method_queue", None)
     if method_queue is None or not hasattr(worker, "set_accept_enabled"):
-        worker.log.warning("%s: the listening socket closes only as it exits", type(worker))
+        # Not the threaded worker (another --worker-class): gunicorn's own behaviour.
+        worker.log.info("%s: the listening socket closes only as it exits", type(worker))
         return
     stop = signal.getsignal(signal.SIGTERM)
+    deferred = False
 
     def handle_term(signum: int, frame: Any) -> None:
+        nonlocal deferred
         if callable(stop):
             stop(signum, frame)
-        # Done by the worker's main loop, which owns the sockets.
-        method_queue.defer(_stop_listening, worker)
+        if not deferred:
+            deferred = True
+            # Done by the worker's main loop, which owns the sockets.
+            method_queue.defer(_stop_listening, worker)
 
     signal.signal(signal.SIGTERM, handle_term)
     # As gunicorn sets it: SIGTERM does not interrupt a request's system calls.
