@@ -342,6 +342,7 @@ def check_restarts() -> dict[str, Any]:
         "sent": tally.sent, "failed": tally.failed, "failures": tally.failures[:3],
         "closed_by_server": tally.closed_by_server, "refused": tally.refused,
         "exit_code": sigterm.exit_code, "seconds": sigterm.seconds,
+        "slowest_s": round(tally.slowest, 2),
     }  # fmt: skip
     reason = docker_unavailable()
     if reason is not None:
@@ -358,7 +359,7 @@ def check_restarts() -> dict[str, Any]:
     figures["rolling"] = {
         "replicas": rolling.replicas, "sent": tally.sent, "writes": tally.statuses[201],
         "failed": tally.failed, "failures": tally.failures[:3], "refused": tally.refused,
-        "restart_seconds": rolling.restart_seconds,
+        "restart_seconds": rolling.restart_seconds, "slowest_s": round(tally.slowest, 2),
         "books_match_creates": rolling.books_in_database == rolling.books_created,
     }  # fmt: skip
     return figures
@@ -477,15 +478,15 @@ def restarts_rows(restarts: dict[str, Any] | None) -> list[str]:
     value = sigterm.get("error") or (
         f"{sigterm['sent']} requests sent, {sigterm['failed']} failed "
         f"{sigterm['failures'] or ''}; {sigterm['closed_by_server']} connections closed "
-        f"with a response, {sigterm['refused']} refused after; exit "
-        f"{sigterm['exit_code']} after {sigterm['seconds']} s"
+        f"with a response, {sigterm['refused']} refused after; slowest answer "
+        f"{sigterm['slowest_s']} s; exit {sigterm['exit_code']} after {sigterm['seconds']} s"
     )
     rows.append(f"| gunicorn SIGTERM, 16 keep-alive clients | {value} | 0 failed |")
     rolling = restarts["rolling"]
     value = rolling.get("error") or (
         f"{rolling['sent']} requests sent ({rolling['writes']} writes), {rolling['failed']} "
-        f"failed {rolling['failures'] or ''}, {rolling['refused']} refused; each restart "
-        f"{rolling['restart_seconds']} s; books "
+        f"failed {rolling['failures'] or ''}, {rolling['refused']} refused; slowest answer "
+        f"{rolling['slowest_s']} s; each restart {rolling['restart_seconds']} s; books "
         f"{'=' if rolling['books_match_creates'] else '!='} creates"
     )
     rows.append(

@@ -5,8 +5,10 @@ and sends requests on it, one after the other, as a client with a connection
 pool does: GETs of one path, or what a plan gives for each request's number
 (a mix of reads and writes). A response that says "Connection: close" ends
 that connection cleanly and the thread opens a new one. A request fails when it was sent
-and no whole response came back (a reset, a closed connection, a timeout)
-or when the response is a 5xx. A connection the server refuses carries no
+and no whole response came back (a reset, a closed connection, no answer
+within ``timeout``, 30 s by default, half nginx's proxy_read_timeout) or
+when the response is a 5xx; the slowest answer is kept, so that a wait
+within the timeout is seen too. A connection the server refuses carries no
 request: it is counted apart, and the thread then stops (``stop_when_refused``,
 for a server that has gone away) or tries again shortly; where nothing may
 refuse (a proxy in front of replicas), ``refusals_fail`` counts it as a
@@ -44,6 +46,8 @@ class Tally:
     refused: int = 0
     # Responses by status code.
     statuses: Counter[int] = field(default_factory=Counter)
+    # The longest a request took to be answered, in seconds.
+    slowest: float = 0.0
     failures: list[str] = field(default_factory=list)
 
     def fail(self, reason: str) -> None:
@@ -67,6 +71,7 @@ class KeepAliveLoad:
         seconds: float = 120,
         stop_when_refused: bool = True,
         refusals_fail: bool = False,
+        timeout: float = 30,
     ) -> None:
         url = urlsplit(base)
         assert url.hostname == "127.0.0.1", "the load goes to this machine only"
@@ -77,6 +82,7 @@ class KeepAliveLoad:
         self.seconds = seconds
         self.stop_when_refused = stop_when_refused
         self.refusals_fail = refusals_fail
+        self.timeout = timeout
         self.tally = Tally()
         self._lock = threading.Lock()
         # Each request's number, never reused (a refused one's included).
@@ -124,8 +130,9 @@ class KeepAliveLoad:
             self.tally.sent += 1
             return next(self._numbers)
 
-    def _record(self, change: str, reason: str = "", status: int = 0) -> None:
+    def _record(self, change: str, reason: str = "", status: int = 0, took: float = 0) -> None:
         with self._lock:
+            self.tally.slowest = max(self.tally.slowest, took)
             if status:
                 self.tally.statuses[status] += 1
             if change == "failed":
@@ -144,7 +151,7 @@ class KeepAliveLoad:
         """A new connection for the request just counted as sent, and whether the server
         refused it: no connection then (the request is not counted), nor when the attempt
         failed otherwise (the request has failed)."""
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             connection.connect()
         except ConnectionRefusedError as error:
@@ -166,6 +173,7 @@ class KeepAliveLoad:
                     time.sleep(0.05)
                     continue
             method, path, headers, body = self.plan(number)
+            started = time.monotonic()
             try:
                 connection.request(method, path, body, headers)
                 response = connection.getresponse()
@@ -175,10 +183,11 @@ class KeepAliveLoad:
                 connection.close()
                 connection = None
                 continue
+            took = time.monotonic() - started
             if response.status >= 500:
-                self._record("failed", f"{method} {path}: {response.status}", response.status)
+                self._record("failed", f"{method} {path}: {response.status}", response.status, took)
             else:
-                self._record("answered", status=response.status)
+                self._record("answered", status=response.status, took=took)
             if response.will_close:
                 self._record("closed")
                 connection.close()
