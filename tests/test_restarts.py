@@ -60,7 +60,7 @@ def test_gunicorn_answers_every_request_it_accepted_after_sigterm(
         "restarts",
         {
             "gunicorn SIGTERM: sent": tally.sent,
-            "failed": tally.failed,
+            "gunicorn SIGTERM: failed": tally.failed,
             "s": figures.seconds,
             "slowest s": round(tally.slowest, 2),
         },
@@ -91,6 +91,6 @@ def test_rolling_restart_behind_the_proxy_fails_no_request(replicas: Compose) ->
     assert figures.books_in_database == figures.books_created > 0
     record_stat(
         "restarts",
-        {"rolling restart: sent": tally.sent, "failed": tally.failed,
+        {"rolling restart: sent": tally.sent, "rolling restart: failed": tally.failed,
          "restart s": figures.restart_seconds, "slowest answer s": round(tally.slowest, 2)},
     )  # fmt: skip
