@@ -476,8 +476,9 @@ def restarts_rows(restarts: dict[str, Any] | None) -> list[str]:
     rows = []
     sigterm = restarts["sigterm"]
     value = sigterm.get("error") or (
-        f"{sigterm['sent']} requests sent, {sigterm['failed']} failed "
-        f"{sigterm['failures'] or ''}; {sigterm['closed_by_server']} connections closed "
+        f"{sigterm['sent']} requests sent, {sigterm['failed']} failed"
+        f"{' ' + str(sigterm['failures']) if sigterm['failures'] else ''}; "
+        f"{sigterm['closed_by_server']} connections closed "
         f"with a response, {sigterm['refused']} refused after; slowest answer "
         f"{sigterm['slowest_s']} s; exit {sigterm['exit_code']} after {sigterm['seconds']} s"
     )
@@ -485,7 +486,8 @@ def restarts_rows(restarts: dict[str, Any] | None) -> list[str]:
     rolling = restarts["rolling"]
     value = rolling.get("error") or (
         f"{rolling['sent']} requests sent ({rolling['writes']} writes), {rolling['failed']} "
-        f"failed {rolling['failures'] or ''}, {rolling['refused']} refused; slowest answer "
+        f"failed{' ' + str(rolling['failures']) if rolling['failures'] else ''}, "
+        f"{rolling['refused']} refused; slowest answer "
         f"{rolling['slowest_s']} s; each restart {rolling['restart_seconds']} s; books "
         f"{'=' if rolling['books_match_creates'] else '!='} creates"
     )
