@@ -18,7 +18,10 @@
 7. worker kills: on each database, imports of 5,000 rows on two workers,
    the running worker killed with SIGKILL mid-import each time: imports
    finished, rows duplicated and rows lost (books of the files against the
-   books in the database).
+   books in the database);
+8. restarts: 16 keep-alive clients while one gunicorn gets SIGTERM, and
+   reads and writes through nginx while each of 3 replicas is restarted in
+   turn (Docker): requests sent and failed (tests/support/restarts.py).
 
 Every loop is bounded in count and time and talks only to 127.0.0.1.
 """
@@ -316,6 +319,52 @@ def check_throttle() -> dict[str, Any]:
     return figures
 
 
+def check_restarts() -> dict[str, Any]:
+    """The two restart scenarios of tests/test_restarts.py, with their figures."""
+    from tests.support.docker import docker_unavailable, patch_python_standins, replicas_stack
+    from tests.support.gunicorn import gunicorn_served
+    from tests.support.restarts import (
+        REDIS_URL,
+        UNTHROTTLED,
+        rolling_restart_under_load,
+        sigterm_under_load,
+    )
+
+    figures: dict[str, Any] = {}
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        gunicorn_served(quiet_bake(Path(tmp), database="sqlite"), 2) as serve,
+    ):
+        base = serve({"REDIS_URL": REDIS_URL, **UNTHROTTLED})
+        sigterm = sigterm_under_load(base, serve.processes[base])
+    tally = sigterm.tally
+    figures["sigterm"] = {
+        "sent": tally.sent, "failed": tally.failed, "failures": tally.failures[:3],
+        "closed_by_server": tally.closed_by_server, "refused": tally.refused,
+        "exit_code": sigterm.exit_code, "seconds": sigterm.seconds,
+        "slowest_s": round(tally.slowest, 2),
+    }  # fmt: skip
+    reason = docker_unavailable()
+    if reason is not None:
+        figures["rolling"] = {"error": reason}
+        return figures
+    patch_python_standins()
+    web_env = {"GUNICORN_CMD_ARGS": "--workers 2", **UNTHROTTLED}
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        replicas_stack(quiet_bake(Path(tmp), database="postgresql"), 87, web_env) as stack,
+    ):
+        rolling = rolling_restart_under_load(stack)
+    tally = rolling.tally
+    figures["rolling"] = {
+        "replicas": rolling.replicas, "sent": tally.sent, "writes": tally.statuses[201],
+        "failed": tally.failed, "failures": tally.failures[:3], "refused": tally.refused,
+        "restart_seconds": rolling.restart_seconds, "slowest_s": round(tally.slowest, 2),
+        "books_match_creates": rolling.books_in_database == rolling.books_created,
+    }  # fmt: skip
+    return figures
+
+
 WORKER_KILLS = 3
 KILL_ROWS = 5_000
 
@@ -415,12 +464,43 @@ def table(results: dict[str, Any]) -> str:
             f"| throttle, {throttle.get('configured')}/minute, 200 requests | {value} let "
             "through | exactly the rate |"
         )
+    lines += restarts_rows(results.get("restarts"))
     return "\n".join(lines)
+
+
+def restarts_rows(restarts: dict[str, Any] | None) -> list[str]:
+    if not restarts:
+        return []
+    if "error" in restarts:
+        return [f"| restarts | {restarts['error']} | |"]
+    rows = []
+    sigterm = restarts["sigterm"]
+    value = sigterm.get("error") or (
+        f"{sigterm['sent']} requests sent, {sigterm['failed']} failed"
+        f"{' ' + str(sigterm['failures']) if sigterm['failures'] else ''}; "
+        f"{sigterm['closed_by_server']} connections closed "
+        f"with a response, {sigterm['refused']} refused after; slowest answer "
+        f"{sigterm['slowest_s']} s; exit {sigterm['exit_code']} after {sigterm['seconds']} s"
+    )
+    rows.append(f"| gunicorn SIGTERM, 16 keep-alive clients | {value} | 0 failed |")
+    rolling = restarts["rolling"]
+    value = rolling.get("error") or (
+        f"{rolling['sent']} requests sent ({rolling['writes']} writes), {rolling['failed']} "
+        f"failed{' ' + str(rolling['failures']) if rolling['failures'] else ''}, "
+        f"{rolling['refused']} refused; slowest answer "
+        f"{rolling['slowest_s']} s; each restart {rolling['restart_seconds']} s; books "
+        f"{'=' if rolling['books_match_creates'] else '!='} creates"
+    )
+    rows.append(
+        f"| {rolling.get('replicas', 3)} replicas behind nginx restarted in turn, 16 clients "
+        f"| {value} | 0 failed |"
+    )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ["prompts", "contract", "load", "docker", "throttle", "workers"]
+    parts = ["prompts", "contract", "load", "docker", "throttle", "workers", "restarts"]
     parser.add_argument("--only", choices=parts, action="append")
     parser.add_argument("--databases", nargs="*", default=list(DATABASES), choices=DATABASES)
     args = parser.parse_args(argv)
@@ -438,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
         results["throttle"] = attempt("throttle", check_throttle)
     if "workers" in chosen:
         results["workers"] = per_database("worker kills", check_worker_kills, args.databases)
+    if "restarts" in chosen:
+        results["restarts"] = attempt("restarts", check_restarts)
     report(results, RESULTS, table)
     return 0
 

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 import tasks
-from tests.support import Combination
+from tests.support import IN_CI, Combination
 
 # Every database with the default layout, the other layout once, each Python once.
 DOCKER_VARIANTS = (
@@ -67,6 +68,18 @@ def docker_unavailable() -> str | None:
         if result.returncode != 0:
             return f"`docker {' '.join(command)}` failed: {result.stderr.strip()[:200]}"
     return None
+
+
+def require_docker() -> None:
+    """Skip without an engine (fail under CI); on host-network machines, patch the engine's
+    stand-in Python images once (as test_docker.py's docker_engine fixture does)."""
+    reason = docker_unavailable()
+    if reason is not None:
+        message = f"no Docker engine: {reason}"
+        if IN_CI:
+            pytest.fail(f"{message}; CI must run the docker tests")
+        pytest.skip(message)
+    patch_python_standins()
 
 
 def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:

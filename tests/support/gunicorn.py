@@ -10,7 +10,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import tasks
@@ -61,8 +61,9 @@ class Gunicorn:
         self.env = env
         self.workers = workers
         self.servers: list[subprocess.Popen[bytes]] = []
-        # Each base URL's gunicorn master, for tests that signal its workers.
+        # Each base URL's gunicorn master, for tests that signal it or its workers.
         self.masters: dict[str, int] = {}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def __call__(self, extra: dict[str, str], log: Path | None = None) -> str:
         """Serve with ``extra`` over the environment (its console output in ``log``, if
@@ -85,11 +86,14 @@ class Gunicorn:
         assert wait_for(f"{base}/health/live", server=server), f"gunicorn did not answer at {base}"
         assert worker_count(server.pid, self.workers) == self.workers, "GUNICORN_CMD_ARGS --workers"
         self.masters[base] = server.pid
+        self.processes[base] = server
         return base
 
     def stop(self) -> None:
         for server in self.servers:
-            os.killpg(server.pid, signal.SIGTERM)
+            # Its whole process group, unless a test has already stopped every process.
+            with suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
 
 

@@ -7,7 +7,9 @@ The master also serves the workers' metrics, added up, on DJANGO_METRICS_PORT
 
 import multiprocessing
 import os
+import select
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ from config.env import metrics_port
 workers = min(multiprocessing.cpu_count() * 2 + 1, 4)
 threads = 2
 timeout = 30  # seconds before a stuck request's worker is restarted
+# After SIGTERM, requests in flight get this long to finish; docker-compose.yml's
+# stop_grace_period and Kubernetes' terminationGracePeriodSeconds are longer.
 graceful_timeout = 20
 keepalive = 5
 max_requests = 1000  # then a worker restarts, so that a slow leak cannot grow unbounded
@@ -92,3 +96,48 @@ def on_exit(server: Any) -> None:
     """Remove the metrics directory this file made."""
     if _made_metrics_dir:
         shutil.rmtree(_made_metrics_dir, ignore_errors=True)
+
+
+def post_worker_init(worker: Any) -> None:
+    """On SIGTERM, stop listening at once, then finish what was accepted.
+
+    gunicorn's threaded worker stops accepting on SIGTERM but closes its
+    listening socket only once its last request is done: connections made
+    meanwhile (a client reconnecting after "Connection: close", a proxy
+    trying this replica) wait in the kernel's queue and are reset when the
+    worker exits. Closing it first makes them refused instead, which a client
+    or nginx retries elsewhere; those already queued are accepted and served.
+    """
+    method_queue = getattr(worker, "method_queue", None)
+    if method_queue is None or not hasattr(worker, "set_accept_enabled"):
+        # Not the threaded worker (another --worker-class): gunicorn's own behaviour.
+        worker.log.info("%s: the listening socket closes only as it exits", type(worker))
+        return
+    stop = signal.getsignal(signal.SIGTERM)
+    deferred = False
+
+    def handle_term(signum: int, frame: Any) -> None:
+        nonlocal deferred
+        if callable(stop):
+            stop(signum, frame)
+        if not deferred:
+            deferred = True
+            # Done by the worker's main loop, which owns the sockets.
+            method_queue.defer(_stop_listening, worker)
+
+    signal.signal(signal.SIGTERM, handle_term)
+    # As gunicorn sets it: SIGTERM does not interrupt a request's system calls.
+    signal.siginterrupt(signal.SIGTERM, False)
+
+
+def _stop_listening(worker: Any) -> None:
+    """Accept the connections already queued on the worker's sockets, then close them."""
+    worker.set_accept_enabled(False)
+    for listener in worker.sockets:
+        try:
+            while select.select([listener], [], [], 0)[0]:
+                # Served like any other, with "Connection: close" since the worker stops.
+                worker.accept(listener)
+        except OSError as error:
+            worker.log.warning("Accepting before closing %s: %s", listener, error)
+        listener.close()
