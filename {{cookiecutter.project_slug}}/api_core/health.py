@@ -2,7 +2,9 @@
 
 - ``/health/live``: the process answers (liveness; restart it if not).
 - ``/health/ready``: the database answers too (readiness; send it traffic);
-  503 when it does not.
+  503 when it does not. It reports the cache as well, but a cache outage
+  keeps it at 200 (``"status": "degraded"``): the API serves without
+  throttling, and taking every replica out of service would be worse.
 
 They are answered by a middleware placed first, before host validation and
 the HTTPS redirect: probes come from inside the container or cluster, by IP
@@ -12,8 +14,10 @@ address and over plain http, and must not need an entry in ALLOWED_HOSTS.
 import logging
 from collections.abc import Callable
 
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from redis.exceptions import RedisError
 
 from api_core.database_errors import UNREACHABLE_HINT
 
@@ -33,6 +37,16 @@ def database_is_ready() -> bool:
         logger.warning("Readiness check: the database is unavailable: %s", error)
         # Drop the broken connection so the next check (or request) reconnects.
         connection.close()
+        return False
+    return True
+
+
+def cache_is_ready() -> bool:
+    """Read a key from the cache; False (and a warning in the log) when the cache fails."""
+    try:
+        cache.get("health:ready")
+    except (RedisError, OSError) as error:
+        logger.warning("Readiness check: the cache is unavailable: %s", error)
         return False
     return True
 
@@ -69,7 +83,12 @@ class HealthCheckMiddleware:
         if path == LIVE_PATH:
             return JsonResponse({"status": "ok"})
         if path == READY_PATH:
-            if database_is_ready():
-                return JsonResponse({"status": "ok", "database": "ok"})
-            return JsonResponse({"status": "unavailable", "database": "unavailable"}, status=503)
+            checks = {
+                "database": "ok" if database_is_ready() else "unavailable",
+                "cache": "ok" if cache_is_ready() else "unavailable",
+            }
+            if checks["database"] != "ok":
+                return JsonResponse({"status": "unavailable", **checks}, status=503)
+            status = "ok" if checks["cache"] == "ok" else "degraded"
+            return JsonResponse({"status": status, **checks})
         return self.get_response(request)

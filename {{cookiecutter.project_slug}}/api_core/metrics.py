@@ -47,6 +47,12 @@ THROTTLED = Counter(
     "Requests refused with 429 by a throttle, by its scope (anon, user).",
     ["scope"],
 )
+CACHE_ERRORS = Counter(
+    "django_cache_errors",
+    "Cache calls that failed (the server down or too slow), by what made them; the request "
+    "went on without the cache.",
+    ["use"],
+)
 TASKS_FINISHED = Counter(
     "django_tasks_finished",
     "Background tasks that ended, by task (module path) and final status (SUCCESSFUL, FAILED).",

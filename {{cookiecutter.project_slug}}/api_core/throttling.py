@@ -5,13 +5,26 @@ back: two processes (gunicorn workers, replicas) can read the same list and
 both let a request through. These count in fixed windows with the cache's
 atomic increment instead (INCR on Redis), so a client gets exactly the
 configured number of requests per window, whatever the number of processes.
+
+When the cache cannot be reached they let requests through (fail open): an
+outage of the counts is no reason to refuse the API, which is logged as a
+warning (at most once a minute per process) and counted in
+``django_cache_errors_total{use="throttle"}``; /health/ready reports it.
 """
 
+import logging
+import time
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
 from rest_framework import throttling
 
-from api_core.metrics import THROTTLED
+from api_core.metrics import CACHE_ERRORS, THROTTLED
+
+logger = logging.getLogger(__name__)
+# Seconds between two warnings of one process while the cache stays down.
+WARN_EVERY = 60.0
+_warned = {"at": -WARN_EVERY}
 
 if TYPE_CHECKING:  # DRF imports this module while defining its views
     from rest_framework.request import Request
@@ -36,17 +49,25 @@ class FixedWindowMixin(throttling.SimpleRateThrottle):
         window = int(self.now // self.duration)
         self.window_end = float((window + 1) * self.duration)
         key = f"{ident}:{window}"
-        # add() creates the counter once per window; incr() is atomic.
-        self.cache.add(key, 0, timeout=self.duration + 1)
         try:
-            count = self.cache.incr(key)
-        except ValueError:  # the counter expired between add() and incr()
-            self.cache.add(key, 1, timeout=self.duration + 1)
-            count = 1
+            count = self.count(key)
+        except (RedisError, OSError) as error:
+            cache_unavailable(error)
+            return True
         if count > self.num_requests:
             THROTTLED.labels(self.scope).inc()
             return False
         return True
+
+    def count(self, key: str) -> int:
+        """This request's number in its window: add() creates the counter once per
+        window, and incr() is atomic."""
+        self.cache.add(key, 0, timeout=self.duration + 1)
+        try:
+            return int(self.cache.incr(key))
+        except ValueError:  # the counter expired between add() and incr()
+            self.cache.add(key, 1, timeout=self.duration + 1)
+            return 1
 
     def wait(self) -> float:
         """Seconds until the window ends (Retry-After)."""
@@ -70,3 +91,17 @@ class UserRateThrottle(FixedWindowMixin, throttling.UserRateThrottle):
         if not (request.user and request.user.is_authenticated):
             return None
         return super().get_cache_key(request, view)
+
+
+def cache_unavailable(error: Exception) -> None:
+    """Count a failed throttle call, and warn of it at most every WARN_EVERY seconds."""
+    CACHE_ERRORS.labels("throttle").inc()
+    now = time.monotonic()
+    if now - _warned["at"] >= WARN_EVERY:
+        _warned["at"] = now
+        logger.warning(
+            "The cache is unavailable (%s: %s): requests are not throttled until it is back. "
+            "Check the server REDIS_URL names.",
+            type(error).__name__,
+            error,
+        )

@@ -31,11 +31,11 @@ def test_probes_over_plain_http_are_not_redirected(client: Client, settings: Any
 
 @pytest.mark.django_db
 def test_ready_answers_when_the_database_does(client: Client) -> None:
-    """Readiness runs a query and reports the database ok."""
+    """Readiness runs a query, reads the cache and reports both ok."""
     response = client.get("/health/ready/")
 
     assert response.status_code == status.HTTP_200_OK
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
 
 
 @pytest.mark.django_db

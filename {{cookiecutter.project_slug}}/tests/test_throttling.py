@@ -4,11 +4,14 @@ import runpy
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from environs import EnvValidationError
+from prometheus_client import REGISTRY
 from rest_framework import status
 from rest_framework.test import APIClient
 
+from api_core import throttling
 from api_core.throttling import AnonRateThrottle, UserRateThrottle
 from config.settings import base
 
@@ -101,8 +104,8 @@ def test_a_signed_in_user_gets_exactly_the_user_rate(
     assert burst(api_client, 5) == [status.HTTP_200_OK] * 5
 
 
-def default_cache() -> dict[str, str]:
-    cache: dict[str, str] = runpy.run_path(base.__file__)["CACHES"]["default"]
+def default_cache() -> dict[str, Any]:
+    cache: dict[str, Any] = runpy.run_path(base.__file__)["CACHES"]["default"]
     return cache
 
 
@@ -116,6 +119,8 @@ def test_redis_url_selects_the_shared_cache(monkeypatch: pytest.MonkeyPatch) -> 
     assert default_cache() == {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://cache:6379/0",
+        # A server that stops answering holds a request half a second per call at most.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 
 
@@ -130,3 +135,47 @@ def test_a_url_that_is_not_redis_is_refused_without_repeating_it(
         default_cache()
 
     assert "s3cret" not in str(error.value)
+
+
+@pytest.fixture
+def cache_down(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared cache is a Redis server that is not there: nothing listens on port 1."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": base.CACHES["default"].get("OPTIONS", {}),
+        }
+    }
+    monkeypatch.setitem(throttling._warned, "at", -throttling.WARN_EVERY)
+
+
+def cache_errors() -> float:
+    return REGISTRY.get_sample_value("django_cache_errors_total", {"use": "throttle"}) or 0.0
+
+
+@pytest.mark.usefixtures("cache_down")
+def test_a_cache_outage_lets_requests_through_with_one_warning(
+    api_client: APIClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Throttling fails open: 5 requests at 3/minute all answer 200, each failed cache call
+    is counted, and the log says once what is wrong and where to look."""
+    before = cache_errors()
+
+    codes = statuses(api_client)
+
+    assert codes == [status.HTTP_200_OK] * 5
+    assert cache_errors() - before == 5
+    warnings = [record for record in caplog.records if record.name == "api_core.throttling"]
+    assert len(warnings) == 1, [record.getMessage() for record in warnings]
+    assert "not throttled" in warnings[0].getMessage()
+    assert "REDIS_URL" in warnings[0].getMessage()
+
+
+@pytest.mark.usefixtures("cache_down")
+def test_readiness_reports_a_cache_outage_and_stays_in_service(client: Client) -> None:
+    """/health/ready is 200 "degraded" with the cache down: the API still serves."""
+    response = client.get("/health/ready")
+
+    assert response.status_code == status.HTTP_200_OK
+    assert response.json() == {"status": "degraded", "database": "ok", "cache": "unavailable"}

@@ -96,7 +96,13 @@ REDIS_URL_FORMAT = validate.Regexp(
 )
 REDIS_URL = env.str("REDIS_URL", "", validate=REDIS_URL_FORMAT)
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # A cache server that stops answering costs a request at most this long
+        # (seconds) per call: throttling then lets requests through (api_core/throttling.py).
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
