@@ -82,13 +82,15 @@ def test_stopping_gunicorn_refuses_new_connections_and_answers_the_request_in_fl
         first.read()
         assert (first.status, first.will_close) == (HTTPStatus.OK, False)
         assert kept.sock is not None
-        # The next request, all but the blank line that ends it: gunicorn is reading it.
+        # The next request, all but the blank line that ends it; a moment for one of the
+        # worker's threads to take it up (until then it is an idle kept-alive connection,
+        # which a stopping worker closes after 2 s), so that gunicorn is reading it.
         kept.sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        time.sleep(1)
 
         server.send_signal(signal.SIGTERM)
 
-        # Within seconds; a loaded machine (a CI runner) may take a few.
-        assert wait_until(lambda: refused(port), 15)
+        assert wait_until(lambda: refused(port), 5)
         kept.sock.sendall(b"\r\n")
         with closing(http.client.HTTPResponse(kept.sock, method="GET")) as last:
             last.begin()
