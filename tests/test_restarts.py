@@ -10,7 +10,9 @@
   reads and writes through nginx while each replica in turn is restarted
   with `docker restart` (its own 30 s stop timeout) and serves again: no
   request fails, no connection to nginx is refused, and every book created
-  is in the database once.
+  is in the database once. The same stack then gets the requests over
+  the front servers' limits (tests/support/limits.py): nginx refuses in
+  the API's JSON body, and lets Django answer whatever Django takes.
 """
 
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ from pytest_cookies.plugin import Cookies
 from tests.support import Combination, bake, record_stat, require_server
 from tests.support.docker import Compose, replicas_stack, require_docker
 from tests.support.gunicorn import REDIS, gunicorn_served
+from tests.support.limits import JSON_BODY_LIMIT, over_the_limits, summary
 from tests.support.restarts import (
     CONNECTIONS,
     GRACEFUL_TIMEOUT,
@@ -94,3 +97,29 @@ def test_rolling_restart_behind_the_proxy_fails_no_request(replicas: Compose) ->
         {"rolling restart: sent": tally.sent, "rolling restart: failed": tally.failed,
          "restart s": figures.restart_seconds, "slowest answer s": round(tally.slowest, 2)},
     )  # fmt: skip
+    # The stack is up: its proxy's limits next, rather than a stack of their own.
+    proxy_answers_over_the_limits(replicas.url(""))
+
+
+def proxy_answers_over_the_limits(base: str) -> None:
+    """Through nginx: its own refusals in the API's JSON, Django's answers passed on."""
+    answers = over_the_limits(base)
+    long_url = answers["URL of 6000 bytes"]
+    assert (long_url.status, long_url.content_type) == (200, "application/json")
+    # nginx's refusals (deploy/nginx.conf's error_page), in 8 KiB buffers.
+    for case, code in (
+        ("URL of 9000 bytes", "uri_too_long"),
+        ("header of 9000 bytes", "headers_too_large"),
+        ("garbage request line", "bad_request"),
+        ("upload declared 12 MiB", "request_too_large"),
+    ):
+        assert answers[case].is_api_error(code), (case, answers[case])
+    assert "8 KiB" in answers["URL of 9000 bytes"].body["detail"]
+    assert "11 MiB" in answers["upload declared 12 MiB"].body["detail"]
+    # Passed on: gunicorn's count of headers, and Django's body limit under nginx's.
+    assert answers["101 headers"].is_api_error("headers_too_large")
+    assert "100 headers" in answers["101 headers"].body["detail"]
+    json_body = answers["JSON body of 3 MiB"]
+    assert json_body.is_api_error("request_too_large")
+    assert str(JSON_BODY_LIMIT) in json_body.body["detail"]
+    record_stat("limits", {f"nginx: {case}": answer for case, answer in summary(answers).items()})

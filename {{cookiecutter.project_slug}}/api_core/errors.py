@@ -44,11 +44,15 @@ ERROR_CODES: tuple[tuple[str, str], ...] = (
     ("unsupported_media_type", "The body is not JSON (Content-Type: application/json)."),
     ("throttled", "Too many requests: retry after the Retry-After header's seconds."),
     ("request_too_large", "The body is larger than the server accepts (a 413)."),
+    # Refused by gunicorn or nginx before Django reads the request (README.md, "Limits").
+    ("uri_too_long", "The path and query string are longer than the server accepts (a 414)."),
+    ("headers_too_large", "Too many headers, or one too large (a 431)."),
     ("too_many_fields", "The request has more parameters than the server accepts."),
     ("disallowed_host", "The Host header names a host this server does not serve."),
     ("bad_request", "The request is malformed in a way no other code describes."),
     ("server_error", "An unexpected error; its traceback is in the server's log."),
     ("database_unavailable", "The database is unavailable: retry after Retry-After's seconds."),
+    ("service_unavailable", "No server behind the proxy answered in time (502, 503, 504): retry."),
 )
 # Seconds a client should wait before retrying while the database is down.
 DATABASE_RETRY_AFTER = 5

@@ -16,6 +16,8 @@ from typing import Any
 
 from config.env import metrics_port
 
+# The threaded worker (gthread), whose own refusals below are JSON like the API's errors.
+worker_class = "config.gunicorn_workers.JsonErrorWorker"
 # Processes x threads = concurrent requests; the defaults suit a small container.
 workers = min(multiprocessing.cpu_count() * 2 + 1, 4)
 threads = 2
@@ -24,6 +26,13 @@ timeout = 30  # seconds before a stuck request's worker is restarted
 # stop_grace_period and Kubernetes' terminationGracePeriodSeconds are longer.
 graceful_timeout = 20
 keepalive = 5
+# What gunicorn reads before Django: over these it answers 414 (request line)
+# or 431 (headers) itself. The same as deploy/nginx.conf's
+# large_client_header_buffers (8k a line), so that a request nginx passes on
+# is not refused here; 8190 is the most gunicorn allows for a line.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
 max_requests = 1000  # then a worker restarts, so that a slow leak cannot grow unbounded
 max_requests_jitter = 100
 # Heartbeat files in memory, not on the container's overlay filesystem.

@@ -1,6 +1,8 @@
-"""gunicorn with config/gunicorn.py, for real: how it stops when told to (SIGTERM)."""
+"""gunicorn with config/gunicorn.py, for real: how it stops when told to (SIGTERM), and
+how it refuses what is over its limits (config/gunicorn_workers.py)."""
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -13,6 +15,8 @@ from http import HTTPStatus
 from pathlib import Path
 
 import pytest
+
+from api_core.errors import ERROR_CODES
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -97,3 +101,60 @@ def test_stopping_gunicorn_refuses_new_connections_and_answers_the_request_in_fl
             last.read()
     assert (last.status, last.will_close) == (HTTPStatus.OK, True)
     assert server.wait(timeout=30) == 0
+
+
+def answer(port: int, request: bytes) -> tuple[int, str, bytes]:
+    """Send raw bytes; the status, Content-Type and body that come back."""
+    with closing(socket.create_connection(("127.0.0.1", port), timeout=10)) as sock:
+        sock.sendall(request)
+        with closing(http.client.HTTPResponse(sock)) as response:
+            response.begin()
+            return response.status, response.getheader("Content-Type", ""), response.read()
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (b"GET /api/v1/books/?q=" + b"x" * 8200 + b" HTTP/1.1\r\n\r\n", 414, "uri_too_long"),
+        (b"GET / HTTP/1.1\r\nX-Large: " + b"y" * 8200 + b"\r\n\r\n", 431, "headers_too_large"),
+        (
+            b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: z\r\n" % n for n in range(101)) + b"\r\n",
+            431,
+            "headers_too_large",
+        ),
+        (b"NOT HTTP\r\n\r\n", 400, "bad_request"),
+    ],
+    ids=["long-request-line", "large-header", "101-headers", "not-http"],
+)
+def test_gunicorn_refuses_in_the_api_error_body(
+    gunicorn: tuple[subprocess.Popen[bytes], int], request_bytes: bytes, status: int, code: str
+) -> None:
+    """What gunicorn refuses before Django sees it is JSON like every API error."""
+    _, port = gunicorn
+
+    got, content_type, body = answer(port, request_bytes)
+
+    assert (got, content_type) == (status, "application/json")
+    assert error_codes(body) == (status, code)
+
+
+def error_codes(body: bytes) -> tuple[int, str]:
+    """The status and code of an API error body, which has exactly its three keys."""
+    decoded = json.loads(body)
+    assert set(decoded) == {"status", "code", "detail"}
+    assert isinstance(decoded["detail"], str)
+    assert decoded["code"] in {listed for listed, _ in ERROR_CODES}
+    return decoded["status"], decoded["code"]
+
+
+def test_a_request_line_under_the_limit_reaches_django(
+    gunicorn: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    """A query string over gunicorn's default limit (4094), under the one set, reaches Django."""
+    _, port = gunicorn
+
+    got, content_type, _ = answer(
+        port, b"GET /health/live?q=" + b"x" * 6000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    )
+
+    assert (got, content_type) == (200, "application/json")
