@@ -92,14 +92,30 @@ def test_schema_passes_redocly_and_spectral(
     schema = project / "schema.yaml"
 
     redocly = lint(
-        linters, "redocly", "lint", "--config", LINT_DIR / redocly_config,
-        "--format", "json", schema,
+        linters,
+        "redocly",
+        "lint",
+        "--config",
+        LINT_DIR / redocly_config,
+        "--format",
+        "json",
+        schema,
     )
     # spectral prints a line of prose after its JSON: the JSON goes to a file.
     found = project / "spectral.json"
     spectral = lint(
-        linters, "spectral", "lint", "--ruleset", LINT_DIR / ".spectral.yaml",
-        "--format", "json", "--output", found, "--fail-severity", "hint", schema,
+        linters,
+        "spectral",
+        "lint",
+        "--ruleset",
+        LINT_DIR / ".spectral.yaml",
+        "--format",
+        "json",
+        "--output",
+        found,
+        "--fail-severity",
+        "hint",
+        schema,
     )
 
     redocly_problems = json.loads(redocly.stdout)["problems"]
