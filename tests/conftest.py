@@ -3,6 +3,7 @@
 import json
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,12 @@ import pytest
 pytest.register_assert_rewrite("tests.support")
 
 import tasks  # noqa: E402  (the repository root is on sys.path: pyproject.toml's pythonpath)
-from tests.support import STATS_ENV  # noqa: E402
-from tests.support.databases import remove_mysql_container  # noqa: E402
+from tests.support import STATS_ENV, free_port  # noqa: E402
+from tests.support.databases import (  # noqa: E402
+    MYSQL_CONTAINER_ENV,
+    MYSQL_PORT_ENV,
+    remove_mysql_container,
+)
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +30,10 @@ def tools_venv() -> Path:
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput") and STATS_ENV not in os.environ:
         os.environ[STATS_ENV] = tempfile.mkdtemp(prefix="ddd-stats-")
+    if not hasattr(config, "workerinput") and MYSQL_CONTAINER_ENV not in os.environ:
+        # This run's MySQL server, if a test needs one: its workers inherit the names.
+        os.environ[MYSQL_CONTAINER_ENV] = f"ddd-tests-mysql-{uuid.uuid4().hex[:8]}"
+        os.environ.setdefault(MYSQL_PORT_ENV, str(free_port()))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -44,23 +44,35 @@ MARIADB = Server(
 )
 # The `mysql` choice on MySQL itself: the LTS release, in Docker, with a password
 # user, so that the driver authenticates with MySQL's default caching_sha2_password.
-MYSQL = Server(
-    "MySQL 9.7",
-    "127.0.0.1",
-    int(os.environ.get("TEST_MYSQL9_PORT", "13307")),
-    "tests",
-    "tests-Password-1",
-    image="mysql:9.7",
-)
+# Each test run starts its own, with a name and port of its own (conftest.py sets
+# them for the run's workers), so that two runs on one machine leave each other's alone.
+MYSQL_CONTAINER_ENV, MYSQL_PORT_ENV = "DDD_TESTS_MYSQL_CONTAINER", "DDD_TESTS_MYSQL_PORT"
+
+
+def mysql_server() -> Server:
+    return Server(
+        "MySQL 9.7",
+        "127.0.0.1",
+        int(os.environ.get(MYSQL_PORT_ENV, "13307")),
+        "tests",
+        "tests-Password-1",
+        image="mysql:9.7",
+    )
+
+
+def mysql_container() -> str:
+    return os.environ.get(MYSQL_CONTAINER_ENV, "ddd-tests-mysql")
+
+
 # By Combination.server, or else by its database.
-SERVERS = {"postgresql": PG, "mysql": MARIADB, "mariadb": MARIADB, "mysql-9.7": MYSQL}
-MYSQL_CONTAINER = "ddd-tests-mysql"
+SERVERS = {"postgresql": PG, "mysql": MARIADB, "mariadb": MARIADB}
 
 
 def server_for(combo: Combination) -> Server | None:
     """The server ``combo`` runs on (None for SQLite), up: started in Docker when it is
     the tests' own; skipped with the reason, or failed under CI, when it cannot be had."""
-    server = SERVERS.get(combo.server or combo.database)
+    key = combo.server or combo.database
+    server = mysql_server() if key == "mysql-9.7" else SERVERS.get(key)
     if server is None:
         return None
     if server.image:
@@ -71,16 +83,18 @@ def server_for(combo: Combination) -> Server | None:
 
 def mysql_in_docker(server: Server) -> None:
     """Start ``server`` from its image once for the whole run (test workers share it; the
-    session's end removes it, see conftest.py) and wait until it takes connections."""
+    session's end removes it, see conftest.py) and wait until it takes connections; started
+    again if it is gone meanwhile."""
     reason = docker.docker_unavailable()
     if reason is not None:
         message = f"{server.name} runs in Docker here, and {reason}"
         if IN_CI:
             pytest.fail(f"{message}; CI must run this test")
         pytest.skip(message)
-    with tasks.locked(tasks.CACHE_DIR / f"{MYSQL_CONTAINER}.lock"):
+    container = mysql_container()
+    with tasks.locked(tasks.CACHE_DIR / f"{container}.lock"):
         running = subprocess.run(
-            ["docker", "inspect", "--format", "{{.State.Running}}", MYSQL_CONTAINER],
+            ["docker", "inspect", "--format", "{{.State.Running}}", container],
             capture_output=True,
             text=True,
             check=False,
@@ -95,7 +109,7 @@ def mysql_in_docker(server: Server) -> None:
                 port = []
             docker.run(
                 [
-                    "docker", "run", "--detach", "--name", MYSQL_CONTAINER, *network,
+                    "docker", "run", "--detach", "--name", container, *network,
                     "--env", "MYSQL_ROOT_PASSWORD=" + server.password,
                     "--env", f"MYSQL_USER={server.user}",
                     "--env", f"MYSQL_PASSWORD={server.password}",
@@ -107,7 +121,7 @@ def mysql_in_docker(server: Server) -> None:
         while True:
             granted = subprocess.run(
                 [
-                    "docker", "exec", MYSQL_CONTAINER, "mysql", "--protocol=TCP",
+                    "docker", "exec", container, "mysql", "--protocol=TCP",
                     "-h", "127.0.0.1", "-P", str(server.port if docker.HOST_NETWORK else 3306),
                     "-uroot", f"-p{server.password}", "-e", grant,
                 ],
@@ -119,7 +133,7 @@ def mysql_in_docker(server: Server) -> None:
                 return
             if time.monotonic() > deadline:
                 logs = subprocess.run(
-                    ["docker", "logs", "--tail", "30", MYSQL_CONTAINER],
+                    ["docker", "logs", "--tail", "30", container],
                     capture_output=True,
                     text=True,
                     check=False,
@@ -134,7 +148,7 @@ def mysql_in_docker(server: Server) -> None:
 def remove_mysql_container() -> None:
     """Remove the tests' MySQL server, if they started one."""
     if shutil.which("docker"):
-        subprocess.run(["docker", "rm", "-f", MYSQL_CONTAINER], capture_output=True, check=False)
+        subprocess.run(["docker", "rm", "-f", mysql_container()], capture_output=True, check=False)
 
 
 # The counts in pytest's last line, e.g. "120 passed, 1 skipped in 14.1s".
