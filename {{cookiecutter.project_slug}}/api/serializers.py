@@ -1,7 +1,10 @@
 """Serializers: how books travel as JSON, and how incoming JSON is validated."""
 
+import re
 from typing import Any
 
+from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
@@ -11,7 +14,24 @@ from books.models import Book
 DUPLICATE_ISBN = "A book with this ISBN already exists."
 
 
-class IsbnSerializerField(serializers.CharField):
+# The ISBN shapes validate_isbn accepts, for the schema: ten characters (nine
+# digits and a digit or X) or thirteen digits, a hyphen or space between any
+# two (as printed: 978-0-306-40615-7), 17 characters at most (max_length).
+ISBN_PATTERN = r"^(?:[0-9][- ]?){9}[0-9Xx]$|^(?:[0-9][- ]?){12}[0-9]$"
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that takes JSON strings only, as the schema says: DRF's own turns a
+    number into its digits."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "pattern": ISBN_PATTERN})
+class IsbnSerializerField(StrictCharField):
     """Accept an ISBN-10 or ISBN-13, with or without hyphens and spaces; hand on ISBN-13 digits.
 
     Converting before the field's validators run means the uniqueness check
@@ -19,23 +39,41 @@ class IsbnSerializerField(serializers.CharField):
     an ISBN-10 and once as its ISBN-13 is a duplicate.
     """
 
+    default_error_messages = {
+        "shape": "Enter an ISBN-10 or ISBN-13: 10 or 13 characters, at most one hyphen "
+        "or space between two (978-0-306-40615-7)."
+    }
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 17)
         kwargs["validators"] = [validate_isbn, *kwargs.get("validators", [])]
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:
-        return canonical_isbn(super().to_internal_value(data))
+        # The length and shape the schema documents, of the value as sent: the
+        # field's validators see only the 13 digits of its canonical form.
+        value = super().to_internal_value(data)
+        if self.max_length is not None and len(value) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        if not re.fullmatch(ISBN_PATTERN, value):
+            self.fail("shape")
+        return canonical_isbn(value)
 
 
 class BookSerializer(serializers.ModelSerializer):
     """A book as the API shows and accepts it."""
 
     isbn = IsbnSerializerField(
-        help_text="ISBN-10 or ISBN-13; hyphens and spaces are ignored. "
-        "Stored and returned as the 13 digits of the ISBN-13.",
+        help_text="ISBN-10 or ISBN-13, with at most one hyphen or space (ignored) between "
+        "two characters. Stored and returned as the 13 digits of the ISBN-13.",
         validators=[UniqueValidator(queryset=Book.objects.all(), message=DUPLICATE_ISBN)],
     )
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
 
     class Meta:
         model = Book

@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import SearchFilter
@@ -32,6 +33,14 @@ def save_unique(serializer: BaseSerializer) -> None:
         raise ValidationError({"isbn": [DUPLICATE_ISBN]}) from error
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List books"),
+    create=extend_schema(summary="Add a book"),
+    retrieve=extend_schema(summary="Get a book"),
+    update=extend_schema(summary="Replace a book"),
+    partial_update=extend_schema(summary="Change some fields of a book"),
+    destroy=extend_schema(summary="Delete a book"),
+)
 class BookViewSet(viewsets.ModelViewSet):
     """List and create books; retrieve, update and delete one.
 

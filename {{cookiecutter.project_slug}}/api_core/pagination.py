@@ -6,7 +6,7 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from rest_framework import pagination
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from api_core.count_estimate import estimated_count
@@ -84,11 +84,33 @@ class BoundedCountPaginator(Paginator):
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """``?page=2&page_size=50``: 20 items a page unless asked, never more than 100."""
+    """``?page=2&page_size=50``: 20 items a page unless asked, from 1 to 100."""
 
     django_paginator_class = BoundedCountPaginator
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request: Any) -> int:
+        """The asked page size: refused with a 400 unless a whole number from 1 to 100,
+        as the schema says (DRF would silently use the default or cut it)."""
+        asked = request.query_params.get(self.page_size_query_param)
+        if asked is None:
+            return cast(int, self.page_size)
+        if not (asked.isascii() and asked.isdigit() and 1 <= int(asked) <= self.max_page_size):
+            raise ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(asked)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = "A page number, from 1 (`last` for the last page)."
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
     def get_page_number(self, request: Any, paginator: Paginator) -> Any:
         asked = request.query_params.get(self.page_query_param)

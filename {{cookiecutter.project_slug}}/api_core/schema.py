@@ -5,6 +5,12 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 
 from api_core.errors import ErrorSerializer
+from api_core.pagination import PageNumberPagination
+
+PAGINATION_PARAMETERS = {
+    PageNumberPagination.page_query_param,
+    PageNumberPagination.page_size_query_param,
+}
 
 # Status codes any operation can answer with, and when.
 COMMON_ERRORS = {
@@ -26,7 +32,8 @@ BODY_ERRORS = {
 
 
 class ApiAutoSchema(AutoSchema):
-    """Documents the shared error shape under every status code an operation may return.
+    """Documents the shared error shape under every status code an operation may return,
+    and an empty security requirement where an operation takes no credentials.
 
     Only public parts of drf-spectacular are used: the operation that
     ``get_operation`` builds gets the error responses it lacks, each a
@@ -37,6 +44,13 @@ class ApiAutoSchema(AutoSchema):
         operation: dict[str, Any] | None = super().get_operation(*args, **kwargs)
         if operation is None:  # excluded from the schema
             return None
+        # No scheme (the token endpoints): say so, `security: []`, rather than say nothing.
+        operation.setdefault("security", [])
+        for parameter in operation.get("parameters", []):
+            # An empty filter, search or ordering (`?author=`, as a form sends) is no
+            # filter; an empty page or page size is refused.
+            if parameter["in"] == "query" and parameter["name"] not in PAGINATION_PARAMETERS:
+                parameter["allowEmptyValue"] = True
         takes_body = "requestBody" in operation
         takes_query = any(p["in"] == "query" for p in operation.get("parameters", []))
         errors = dict(COMMON_ERRORS)

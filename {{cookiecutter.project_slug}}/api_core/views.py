@@ -10,6 +10,8 @@ from rest_framework.reverse import reverse
 
 
 @extend_schema(
+    operation_id="api_index",
+    summary="List the API versions and documentation pages",
     responses=inline_serializer(
         "ApiIndex",
         {

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAdminUser
@@ -16,6 +16,10 @@ from imports.serializers import ImportJobSerializer, ImportUploadSerializer
 from imports.tasks import import_books
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List imports"),
+    retrieve=extend_schema(summary="Get an import and its progress"),
+)
 class ImportJobViewSet(
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
@@ -44,6 +48,7 @@ class ImportJobViewSet(
         return ImportJobSerializer
 
     @extend_schema(
+        summary="Import books from a CSV or JSON Lines file",
         request=ImportUploadSerializer,
         responses={status.HTTP_202_ACCEPTED: ImportJobSerializer},
     )

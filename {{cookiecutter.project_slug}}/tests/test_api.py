@@ -122,10 +122,18 @@ def test_create_book_subtitle_is_optional(auth_client: APIClient) -> None:
         ({"isbn": "12345"}, "isbn"),
         ({"isbn": "978-0-306-40615-7-1234"}, "isbn"),
         ({"title": "x" * 251}, "title"),
+        # JSON numbers are not strings, as the schema says, not even all digits.
+        ({"title": 1984}, "title"),
+        ({"isbn": 9780306406157}, "isbn"),
+        # Shapes outside the schema's pattern and length, valid check digits or not.
+        ({"isbn": "978--0-306-40615-7"}, "isbn"),
+        ({"isbn": "-978-0-306-40615-7"}, "isbn"),
+        ({"isbn": "0-0-0-0-0-0-0-0-00"}, "isbn"),
+        ({"isbn": "97803064061X7"}, "isbn"),
     ],
 )
 def test_create_book_rejects_invalid_fields(
-    auth_client: APIClient, changes: dict[str, str], field: str
+    auth_client: APIClient, changes: dict[str, Any], field: str
 ) -> None:
     """Invalid input gets 400 with an error list under the field's name, and nothing is saved."""
     response = auth_client.post(LIST_URL, {**NEW_BOOK, **changes})
@@ -134,6 +142,19 @@ def test_create_book_rejects_invalid_fields(
     assert response.data["code"] == "invalid"
     assert list(response.data["errors"]) == [field]
     assert not Book.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "isbn",
+    ["978-0-306-40615-7", "978 0 306 40615 7", "9780306406157", "0-306-40615-2", "080442957x"],
+)
+def test_create_book_takes_every_isbn_shape_of_the_schema(
+    auth_client: APIClient, isbn: str
+) -> None:
+    """Ten or thirteen characters, a hyphen or space between any two, X in either case."""
+    response = auth_client.post(LIST_URL, {**NEW_BOOK, "isbn": isbn})
+
+    assert response.status_code == status.HTTP_201_CREATED, response.data
 
 
 def test_create_book_rejects_missing_fields(auth_client: APIClient) -> None:

@@ -1,7 +1,7 @@
 """Contract tests: the API keeps the promises of its own OpenAPI schema.
 
 schemathesis reads /api/schema/, generates requests for every operation
-(valid and unusual input alike), sends them to the application in process,
+(valid input, and input the schema forbids), sends them to the application in process,
 and checks each response: never a server error, and status code, headers
 and body exactly as the schema documents them. Every operation runs twice:
 anonymously and as a staff user. The Hypothesis profile sets how many
@@ -27,8 +27,10 @@ from tests.factories import BookFactory, UserFactory
 # Generated requests per operation: the loaded Hypothesis profile's budget
 # (tests/conftest.py), unless SCHEMATHESIS_MAX_EXAMPLES says otherwise.
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES") or settings().max_examples)
-# What the schema promises. Not positive_data_acceptance: the API rightly
-# refuses some schema-valid input (an ISBN's check digit, wrong credentials).
+# What the schema promises, for the valid and the invalid requests generated
+# alike: invalid input (a type, pattern or bound the schema forbids) is refused.
+# Not positive_data_acceptance: the API rightly refuses some schema-valid input
+# (an ISBN's check digit, an ISBN already in the catalogue, wrong credentials).
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     schemathesis.checks.status_code_conformance,
@@ -36,6 +38,7 @@ CHECKS = [
     schemathesis.checks.response_headers_conformance,
     schemathesis.checks.response_schema_conformance,
     schemathesis.checks.ignored_auth,
+    schemathesis.checks.negative_data_rejection,
 ]
 
 

@@ -122,14 +122,24 @@ def test_ordering_ignores_unknown_fields(api_client: APIClient) -> None:
 
 
 def test_page_size_is_chosen_by_the_client_up_to_100(api_client: APIClient) -> None:
-    """?page_size= picks the size of a page; anything above 100 gets 100."""
+    """?page_size= picks the size of a page, from 1 to 100."""
     BookFactory.create_batch(105)
 
     assert len(api_client.get(LIST_URL, {"page_size": 7}).data["results"]) == 7
-    big = api_client.get(LIST_URL, {"page_size": 1000}).data
+    big = api_client.get(LIST_URL, {"page_size": 100}).data
     assert len(big["results"]) == 100
     assert big["count"] == 105
-    assert big["next"].endswith("page=2&page_size=1000")
+    assert big["next"].endswith("page=2&page_size=100")
+
+
+@pytest.mark.parametrize("size", ["101", "0", "-1", "null", "", "7.0", "\u0667"])
+def test_a_page_size_outside_1_to_100_is_refused(api_client: APIClient, size: str) -> None:
+    """The schema's bounds hold: a page size that is not a whole number from 1 to 100 is a
+    400 that says so, not a silently different page."""
+    response = api_client.get(LIST_URL, {"page_size": size})
+
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert response.json()["errors"] == {"page_size": ["A whole number from 1 to 100."]}
 
 
 def test_page_beyond_the_last_is_404(api_client: APIClient) -> None:

@@ -1,5 +1,6 @@
 """Settings for every environment, from environment variables (README.md lists them)."""
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from config.settings.security_headers import *  # noqa: F403
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PROJECT_NAME = {{ cookiecutter.project_name | quoted }}
+# The project's metadata, written once in pyproject.toml: the schema's licence and contact.
+PROJECT = tomllib.loads((BASE_DIR / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
 # SECURITY WARNING: never run with DEBUG on in production.
 DEBUG = env.bool("DJANGO_DEBUG", False)
@@ -198,6 +201,21 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (BASE_DIR / "api_core" / "description.md")
     .read_text(encoding="utf-8")
     .replace("{authentication}", AUTH_DESCRIPTION),  # noqa: F405
+    # Relative: the site that serves the schema is the one it describes.
+    "SERVERS": [{"url": "/", "description": "This server, the one that serves this schema"}],
+    "CONTACT": {"name": PROJECT["authors"][0]["name"], "email": PROJECT["authors"][0]["email"]},
+    # The SPDX identifier of pyproject.toml; none there means the code is not open source.
+    "LICENSE": (
+        {"name": PROJECT["license"], "url": f"https://spdx.org/licenses/{PROJECT['license']}.html"}
+        if "license" in PROJECT
+        else {"name": "Proprietary: all rights reserved (see the LICENSE file)"}
+    ),
+    "TAGS": [
+        {"name": "api", "description": "Where each API version and the documentation live."},
+        {"name": "auth", "description": "Credentials for the API, from a username and password."},
+        {"name": "books", "description": "The catalogue: list, search, add, change, delete."},
+        {"name": "imports", "description": "Books added from a file, in the background; staff."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     # Read-only fields (id, timestamps) are not asked for in requests.
     "COMPONENT_SPLIT_REQUEST": True,
