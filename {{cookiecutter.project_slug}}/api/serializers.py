@@ -3,11 +3,10 @@
 import re
 from typing import Any
 
-from django.db import models
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from api_core.serializers import StrictCharField, StrictModelSerializer
 from books.isbn import canonical_isbn, validate_isbn
 from books.models import Book
 
@@ -20,17 +19,9 @@ DUPLICATE_ISBN = "A book with this ISBN already exists."
 ISBN_PATTERN = r"^(?:[0-9][- ]?){9}[0-9Xx]$|^(?:[0-9][- ]?){12}[0-9]$"
 
 
-class StrictCharField(serializers.CharField):
-    """A CharField that takes JSON strings only, as the schema says: DRF's own turns a
-    number into its digits."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-@extend_schema_field({"type": "string", "pattern": ISBN_PATTERN})
+# format: isbn names what the pattern cannot say (the check digit, the 978/979
+# prefix of an ISBN-13); tools that do not know the format ignore it.
+@extend_schema_field({"type": "string", "format": "isbn", "pattern": ISBN_PATTERN})
 class IsbnSerializerField(StrictCharField):
     """Accept an ISBN-10 or ISBN-13, with or without hyphens and spaces; hand on ISBN-13 digits.
 
@@ -60,7 +51,7 @@ class IsbnSerializerField(StrictCharField):
         return canonical_isbn(value)
 
 
-class BookSerializer(serializers.ModelSerializer):
+class BookSerializer(StrictModelSerializer):
     """A book as the API shows and accepts it."""
 
     isbn = IsbnSerializerField(
@@ -68,12 +59,6 @@ class BookSerializer(serializers.ModelSerializer):
         "two characters. Stored and returned as the 13 digits of the ISBN-13.",
         validators=[UniqueValidator(queryset=Book.objects.all(), message=DUPLICATE_ISBN)],
     )
-
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.CharField: StrictCharField,
-        models.TextField: StrictCharField,
-    }
 
     class Meta:
         model = Book

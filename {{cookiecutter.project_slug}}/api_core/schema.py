@@ -3,6 +3,7 @@
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
 
 from api_core.errors import ErrorSerializer
 from api_core.pagination import PageNumberPagination
@@ -35,10 +36,30 @@ class ApiAutoSchema(AutoSchema):
     """Documents the shared error shape under every status code an operation may return,
     and an empty security requirement where an operation takes no credentials.
 
-    Only public parts of drf-spectacular are used: the operation that
-    ``get_operation`` builds gets the error responses it lacks, each a
-    reference to the component that ``resolve_serializer`` registers.
+    The operation that ``get_operation`` builds gets the error responses it
+    lacks, each a reference to the component that ``resolve_serializer``
+    registers; ``_map_serializer_field``, the method drf-spectacular's docs
+    name for extending a field's schema, adds what DRF's fields check but the
+    default schema leaves out.
     """
+
+    def _map_serializer_field(
+        self, field: Any, direction: str, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        # drf-spectacular's documented point for extending a field's default schema.
+        schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and field.trim_whitespace
+            and not field.allow_blank
+            and schema.get("type") == "string"
+            and "pattern" not in schema
+        ):
+            # DRF strips the value before checking it is not blank, so "  " is refused:
+            # the schema says a character other than whitespace is needed.
+            schema["pattern"] = r"\S"
+        return schema
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation: dict[str, Any] | None = super().get_operation(*args, **kwargs)

@@ -38,8 +38,8 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 def test_startresource_writes_an_app_its_api_its_tests_and_registers_them(project: Path) -> None:
-    """The app, its task, its API package and tests are written; settings, router and
-    factories gain it."""
+    """The app, its task, its API package and tests are written; settings (the app and
+    its schema tag), router and factories gain it."""
     out = StringIO()
 
     call_command("startresource", "probe_loans", stdout=out)
@@ -62,7 +62,11 @@ def test_startresource_writes_an_app_its_api_its_tests_and_registers_them(projec
         compile(source, path, "exec")  # valid Python, every placeholder filled
         assert "$" not in source, path
         assert f"created {path}" in out.getvalue()
-    assert '    "probe_loans.apps.ProbeLoansConfig",\n]' in (project / CHANGED[0]).read_text()
+    settings_text = (project / CHANGED[0]).read_text()
+    assert '    "probe_loans.apps.ProbeLoansConfig",\n]' in settings_text
+    # The schema's last tag describes the resource (however ruff wrapped the line).
+    tag = '{"name":"probe_loans","description":"ProbeLoans:list,search,add,change,delete."},],'
+    assert tag in "".join(settings_text.split())
     urls = api_urls(project).read_text()
     assert 'router.register("probe_loans", ProbeLoanViewSet, basename="probe_loan")' in urls
     assert f"from {api.replace('/', '.')}.views import ProbeLoanViewSet" in urls

@@ -9,6 +9,7 @@ name=loans`` runs it and then ``makemigrations``. A name that cannot be used
 stops it before anything is written.
 """
 
+import json
 import keyword
 import re
 import subprocess
@@ -169,15 +170,19 @@ def check_router(resource: Resource) -> None:
             )
 
 
-def insert_before_closing(text: str, opening: str, line: str, path: Path) -> str:
-    """``text`` with ``line`` added as the last item of the list that ``opening`` starts."""
+def insert_before_closing(
+    text: str, opening: str, line: str, path: Path, closing: str = "]"
+) -> str:
+    """``text`` with ``line`` added as the last item of the list that ``opening`` starts
+    and the first ``closing`` line after it ends."""
     lines = text.splitlines(keepends=True)
     try:
         start = lines.index(opening + "\n")
-        end = lines.index("]\n", start)
+        end = lines.index(closing + "\n", start)
     except ValueError:
         raise CommandError(
-            f'{path}: no "{opening}" list ending in a "]" line; add {line.strip()} by hand.'
+            f'{path}: no "{opening.strip()}" list ending in a "{closing.strip()}" line; '
+            f"add {line.strip()} by hand."
         ) from None
     return "".join([*lines[:end], line + "\n", *lines[end:]])
 
@@ -192,20 +197,29 @@ def insert_after_last(text: str, prefix: str, line: str, path: Path) -> str:
 
 
 def changed_files(resource: Resource) -> dict[Path, str]:
-    """The settings, the API's URLs and the factories, each with the new resource added."""
+    """The settings (app and schema tag), the API's URLs and the factories, each with the new
+    resource added."""
     root, app, model = resource.root, resource.app, resource.model
     installed = root / "config" / "settings" / "base.py"
     urls = root.joinpath(*resource.api_base.split("."), "urls.py")
     factories = root / "tests" / "factories.py"
     viewset = f"{model}ViewSet"
     factory = render(TEMPLATES / "factory.py-tpl", resource.substitutions())
+    settings_text = insert_before_closing(
+        installed.read_text(),
+        "INSTALLED_APPS = [",
+        f'    "{app}.apps.{camel_case(app)}Config",',
+        installed,
+    )
+    # The schema describes each tag; the resource's operations are tagged with its URL prefix.
+    description = f"{resource.substitutions()['Title']}: list, search, add, change, delete."
+    # JSON of two strings is the same dict written in Python.
+    tag = json.dumps({"name": app, "description": description})
+    settings_text = insert_before_closing(
+        settings_text, '    "TAGS": [', f"        {tag},", installed, closing="    ],"
+    )
     return {
-        installed: insert_before_closing(
-            installed.read_text(),
-            "INSTALLED_APPS = [",
-            f'    "{app}.apps.{camel_case(app)}Config",',
-            installed,
-        ),
+        installed: settings_text,
         urls: insert_after_last(
             insert_after_last(
                 urls.read_text(),
