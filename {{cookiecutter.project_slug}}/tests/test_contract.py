@@ -14,7 +14,7 @@ generated requests per operation.
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import schemathesis
@@ -52,7 +52,7 @@ CHECKS = [
 # refused (tests/test_imports.py sends the files that are accepted).
 NOT_DESCRIBED_BY_A_SCHEMA = {("POST", "/api/v1/imports/")}
 # Longer usernames cannot be stored (the generated one is given to a user).
-USERNAME_MAX_LENGTH = 150
+USERNAME_MAX_LENGTH = cast(int, User._meta.get_field("username").max_length)
 
 
 @st.composite

@@ -204,7 +204,8 @@ def changed_files(resource: Resource) -> dict[Path, str]:
     urls = root.joinpath(*resource.api_base.split("."), "urls.py")
     factories = root / "tests" / "factories.py"
     viewset = f"{model}ViewSet"
-    factory = render(TEMPLATES / "factory.py-tpl", resource.substitutions())
+    substitutions = resource.substitutions()
+    factory = render(TEMPLATES / "factory.py-tpl", substitutions)
     settings_text = insert_before_closing(
         installed.read_text(),
         "INSTALLED_APPS = [",
@@ -212,7 +213,7 @@ def changed_files(resource: Resource) -> dict[Path, str]:
         installed,
     )
     # The schema describes each tag; the resource's operations are tagged with its URL prefix.
-    description = f"{resource.substitutions()['Title']}: list, search, add, change, delete."
+    description = f"{substitutions['Title']}: list, search, add, change, delete."
     # JSON of two strings is the same dict written in Python.
     tag = json.dumps({"name": app, "description": description})
     settings_text = insert_before_closing(
