@@ -183,8 +183,9 @@ def install_project(project: Path, python: str | Path) -> Path:
     return target
 
 
-def bake(output_dir: Path, *extra_context: str) -> Path:
-    """Bake the template with --no-input into ``output_dir``; return the project folder."""
+def bake(output_dir: Path, *extra_context: str, quiet: bool = False) -> Path:
+    """Bake the template with --no-input into ``output_dir``; return the project folder.
+    ``quiet`` drops what the post-generation hook prints (the next steps)."""
     before = set(output_dir.iterdir()) if output_dir.is_dir() else set()
     run(
         [
@@ -195,6 +196,7 @@ def bake(output_dir: Path, *extra_context: str) -> Path:
             ROOT,
             *extra_context,
         ],
+        stdout=subprocess.DEVNULL if quiet else None,
     )
     (project,) = set(output_dir.iterdir()) - before
     return project
@@ -229,7 +231,18 @@ def serve(args: argparse.Namespace) -> None:
 def test(rest: Sequence[str]) -> None:
     """Run the template's test suite with pytest, in parallel; ``rest`` goes to pytest."""
     tools = ensure_tools()
-    command = [str(bin_path(tools, "python")), "-m", "pytest", "-n", "auto", *rest]
+    # worksteal: a worker that runs out of tests takes the other's queued ones, so the
+    # slow real runs (bakes' suites, Docker) do not all end up queued behind one worker.
+    command = [
+        str(bin_path(tools, "python")),
+        "-m",
+        "pytest",
+        "-n",
+        "auto",
+        "--dist",
+        "worksteal",
+        *rest,
+    ]
     os.chdir(ROOT)
     os.execve(command[0], command, tool_env())
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from http import HTTPStatus
 from pathlib import Path
 
@@ -45,9 +45,10 @@ def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
     return True
 
 
-@pytest.fixture
-def gunicorn(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """gunicorn serving the test settings with one worker on a free port of 127.0.0.1."""
+@contextmanager
+def serving(log: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """gunicorn serving the test settings with one worker on a free port of 127.0.0.1, once
+    its worker answers."""
     port = free_port()
     env = {
         **os.environ,
@@ -55,7 +56,6 @@ def gunicorn(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
         "DJANGO_METRICS_PORT": "0",
         "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --workers 1",
     }
-    log = tmp_path / "gunicorn.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
@@ -73,6 +73,39 @@ def gunicorn(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
         server.wait()
 
 
+@pytest.fixture
+def gunicorn(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """A gunicorn of this test's own, which it may stop."""
+    with serving(tmp_path / "gunicorn.log") as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def shared_gunicorn(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """One gunicorn for the tests that only send it requests: a start costs a second."""
+    with serving(tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as served:
+        yield served
+
+
+def read_by_server(port: int, client: socket.socket) -> bool:
+    """Whether the server's end of ``client``'s connection has read everything sent to it
+    (its receive queue in /proc/net/tcp is empty). Where there is no /proc (macOS), a
+    second's wait stands in for it."""
+    table = Path("/proc/net/tcp")
+    if not table.is_file():
+        time.sleep(1)
+        return True
+    local = f"0100007F:{port:04X}"
+    remote = f"0100007F:{client.getsockname()[1]:04X}"
+    for line in table.read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1:3] == [local, remote]:
+            return int(fields[4].split(":")[1], 16) == 0
+    return False
+
+
 def test_stopping_gunicorn_refuses_new_connections_and_answers_the_request_in_flight(
     gunicorn: tuple[subprocess.Popen[bytes], int],
 ) -> None:
@@ -86,11 +119,12 @@ def test_stopping_gunicorn_refuses_new_connections_and_answers_the_request_in_fl
         first.read()
         assert (first.status, first.will_close) == (HTTPStatus.OK, False)
         assert kept.sock is not None
-        # The next request, all but the blank line that ends it; a moment for one of the
+        # The next request, all but the blank line that ends it; then wait for one of the
         # worker's threads to take it up (until then it is an idle kept-alive connection,
         # which a stopping worker closes after 2 s), so that gunicorn is reading it.
         kept.sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        time.sleep(1)
+        sock = kept.sock
+        assert wait_until(lambda: read_by_server(port, sock), 10)
 
         server.send_signal(signal.SIGTERM)
 
@@ -127,10 +161,13 @@ def answer(port: int, request: bytes) -> tuple[int, str, bytes]:
     ids=["long-request-line", "large-header", "101-headers", "not-http"],
 )
 def test_gunicorn_refuses_in_the_api_error_body(
-    gunicorn: tuple[subprocess.Popen[bytes], int], request_bytes: bytes, status: int, code: str
+    shared_gunicorn: tuple[subprocess.Popen[bytes], int],
+    request_bytes: bytes,
+    status: int,
+    code: str,
 ) -> None:
     """What gunicorn refuses before Django sees it is JSON like every API error."""
-    _, port = gunicorn
+    _, port = shared_gunicorn
 
     got, content_type, body = answer(port, request_bytes)
 
@@ -148,10 +185,10 @@ def error_codes(body: bytes) -> tuple[int, str]:
 
 
 def test_a_request_line_under_the_limit_reaches_django(
-    gunicorn: tuple[subprocess.Popen[bytes], int],
+    shared_gunicorn: tuple[subprocess.Popen[bytes], int],
 ) -> None:
     """A query string over gunicorn's default limit (4094), under the one set, reaches Django."""
-    _, port = gunicorn
+    _, port = shared_gunicorn
 
     got, content_type, _ = answer(
         port, b"GET /health/live?q=" + b"x" * 6000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"

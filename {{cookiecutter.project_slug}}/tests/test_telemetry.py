@@ -144,17 +144,19 @@ def receiver() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
         server.server_close()
 
 
-def run_django(script: str, **variables: str) -> str:
-    """Run ``script`` in a new process with the test settings and ``variables``; its output."""
+def start_django(script: str, **variables: str) -> subprocess.Popen[str]:
+    """Start ``script`` in a new process with the test settings and ``variables``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SENTRY_"))}
     env |= {"DJANGO_SETTINGS_MODULE": "config.settings.test", **variables}
     prelude = "import django\ndjango.setup()\n"
     # This interpreter, and a script of the test's own.
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", prelude + script], env=env, capture_output=True, text=True
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", prelude + script],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 TRACED_REQUEST = """
@@ -177,15 +179,61 @@ print(json.dumps([[r.trace_id, r.span_id] for r in records]))
 """
 
 
-def test_a_traced_request_is_exported_and_its_log_lines_carry_the_trace() -> None:
+ERROR_REPORT = """
+import sentry_sdk
+from django.conf import settings
+try:
+    raise RuntimeError("failed with the key " + settings.SECRET_KEY)
+except RuntimeError:
+    sentry_sdk.capture_exception()
+sentry_sdk.flush()
+"""
+
+
+# By script: how its process ended, and the (path, body) of each POST its receiver got.
+Exported = dict[str, tuple[subprocess.CompletedProcess[str], list[tuple[str, bytes]]]]
+
+
+@pytest.fixture(scope="module")
+def exported() -> Exported:
+    """The two scripts above, each in a process of its own with its own receiver, run side by
+    side (each spends a second or two starting Django and the SDKs): their results and what
+    their receivers got, by name."""
+    with receiver() as (traces_url, traces), receiver() as (sentry_url, events):
+        dsn = sentry_url.replace("http://", "http://public@") + "/1"
+        started = {
+            "trace": (start_django(TRACED_REQUEST, OTEL_EXPORTER_OTLP_ENDPOINT=traces_url), traces),
+            "error": (start_django(ERROR_REPORT, SENTRY_DSN=dsn), events),
+        }
+        results: Exported = {}
+        try:
+            for name, (process, received) in started.items():
+                stdout, stderr = process.communicate(timeout=120)
+                done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+                results[name] = (done, received)
+        finally:
+            for process, _ in started.values():
+                process.kill()
+    return results
+
+
+def finished(exported: Exported, name: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """The output of the script ``name`` (which must have succeeded) and what its receiver got."""
+    done, received = exported[name]
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout, received
+
+
+def test_a_traced_request_is_exported_and_its_log_lines_carry_the_trace(
+    exported: Exported,
+) -> None:
     """With an OTLP endpoint, a request carrying a traceparent is exported as a server span of
     that trace, a child of the caller's span; its access line has the trace and span ids."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
     )
 
-    with receiver() as (url, received):
-        output = run_django(TRACED_REQUEST, OTEL_EXPORTER_OTLP_ENDPOINT=url)
+    output, received = finished(exported, "trace")
 
     spans = []
     for path, body in received:
@@ -199,22 +247,12 @@ def test_a_traced_request_is_exported_and_its_log_lines_carry_the_trace() -> Non
     assert json.loads(output) == [[server[0].trace_id.hex(), server[0].span_id.hex()]]
 
 
-ERROR_REPORT = """
-import sentry_sdk
-from django.conf import settings
-try:
-    raise RuntimeError("failed with the key " + settings.SECRET_KEY)
-except RuntimeError:
-    sentry_sdk.capture_exception()
-sentry_sdk.flush()
-"""
-
-
-def test_an_error_report_is_sent_without_the_secret_key() -> None:
+def test_an_error_report_is_sent_without_the_secret_key(
+    exported: Exported,
+) -> None:
     """With SENTRY_DSN, a captured error is one event, tagged with the request id, and the
     secret key in its message is replaced."""
-    with receiver() as (url, received):
-        run_django(ERROR_REPORT, SENTRY_DSN=url.replace("http://", "http://public@") + "/1")
+    _, received = finished(exported, "error")
 
     bodies = b"".join(body for _, body in received)
     lines = [line for line in bodies.splitlines() if line.startswith(b"{")]
