@@ -10,10 +10,14 @@ are steadier than means):
 2. wall time of each database's baked test suite (`pytest -q`), median of 3
    with the default Hypothesis profile, and its number of tests; then once
    with the contract tests' full budget;
-3. the API under gunicorn on loopback, list (a page of 20 of 1,000 books) and
-   detail, against a bare Django view that returns the same JSON from the
-   same rows in the same process (the ceiling of this stack): requests/s,
-   p50 and p99 latency, queries per request, ratio to the ceiling;
+3. the API under gunicorn on loopback, list (a page of 20 of 1,000 books),
+   item, PATCH and POST (token-authenticated, a new ISBN each), against bare
+   Django views that read and write the same rows and return the same JSON in
+   the same process (the ceiling of this stack). One worker with one thread
+   pinned to one core, wrk on the other; API and ceiling in 5 alternating
+   rounds of 4 s after a warm-up: CPU time per request of the server's
+   processes (from /proc) and requests/s, each ceiling over API per round,
+   medians with their ranges; p50/p99 latency and queries per request;
 4. Docker: image size and size above the base image, cold build, warm
    rebuild after a code-only change, time from `up` to healthy; the API
    list behind nginx with 1 and 3 web replicas (compose.replicas.yml);
@@ -27,12 +31,17 @@ are steadier than means):
    by gunicorn's master) and with no metrics at all (no middleware, no SQL
    counting), two servers measured in 5 alternating rounds, medians.
 
+`--profile [N]` writes pyinstrument profiles of N (500) requests of each API
+endpoint per database (under ~/.cache/django-drf-docker/bench-profiles/):
+where the API's time goes, beside the figures of 3.
+
 Needs what the test suite needs (the database servers, Docker) plus wrk
 (Debian: apt-get install wrk). Parts whose prerequisite is missing say so in
 the table instead of a figure.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -59,7 +68,7 @@ sys.path.insert(0, str(ROOT))
 
 import tasks  # noqa: E402
 from tests.support import wait_for  # noqa: E402
-from tests.support.databases import own_database  # noqa: E402
+from tests.support.databases import SERVERS, own_database  # noqa: E402
 
 RESULTS = ROOT / ".bench" / "bench.json"
 # cookiecutter.json's choices, SQLite first: the one that needs no server.
@@ -76,12 +85,16 @@ BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 CEILING_URLS = '''
 """Bare views for the benchmark's ceiling, beside the project's own URLs."""
 
+import json
+
 from django.http import JsonResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 
 from books.models import Book
 
 FIELDS = ("id", "title", "subtitle", "author", "isbn", "created", "updated")
+WRITABLE = ("title", "subtitle", "author", "isbn")
 
 
 def ceiling_list(request):
@@ -91,12 +104,24 @@ def ceiling_list(request):
     )
 
 
+@csrf_exempt
 def ceiling_detail(request, pk):
+    if request.method == "PATCH":
+        changes = {k: v for k, v in json.loads(request.body).items() if k in WRITABLE}
+        Book.objects.filter(pk=pk).update(**changes)
     return JsonResponse(Book.objects.values(*FIELDS).get(pk=pk))
+
+
+@csrf_exempt
+def ceiling_create(request):
+    fields = {k: v for k, v in json.loads(request.body).items() if k in WRITABLE}
+    book = Book.objects.create(**fields)
+    return JsonResponse(Book.objects.values(*FIELDS).get(pk=book.pk), status=201)
 
 
 urlpatterns = [
     path("ceiling/books/", ceiling_list),
+    path("ceiling/books/new/", ceiling_create),
     path("ceiling/books/<int:pk>/", ceiling_detail),
     path("", include("config.urls")),
 ]
@@ -139,7 +164,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 client = Client(HTTP_HOST="127.0.0.1")
 counts = {}
-for name, url in [("list", "/api/v1/books/"), ("detail", "/api/v1/books/%s/")]:
+for name, url in [("list", "/api/v1/books/"), ("item", "/api/v1/books/%s/")]:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     counts[name] = len(queries)
@@ -303,7 +328,7 @@ def installed(database: str, tmp: Path) -> Iterator[tuple[Path, Path, dict[str, 
     project = quiet_bake(tmp / "bake", database=database)
     python = tasks.bin_path(tasks.install_project(project, sys.executable), "python")
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "PYTHONPATH"}}
-    with own_database(python, database, env):
+    with own_database(python, SERVERS.get(database), env):
         yield project, python, env
 
 
@@ -410,15 +435,36 @@ WRK_SOCKET_ERRORS = re.compile(
 )
 
 
-def wrk(url: str) -> dict[str, float]:
-    """Requests/s, requests sent and p50/p99 latency (ms) for ``url``, over WRK_SECONDS."""
-    out = subprocess.run(
-        ["wrk", "-t2", "-c8", f"-d{WRK_SECONDS}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=WRK_SECONDS + 30,
-    ).stdout
+def pinned(cores: set[int] | None) -> Callable[[], None] | None:
+    """A preexec_fn keeping a child process on ``cores`` (None: wherever the kernel likes)."""
+    if not cores:
+        return None
+    return lambda: os.sched_setaffinity(0, cores)
+
+
+def wrk(
+    url: str,
+    seconds: int = WRK_SECONDS,
+    connections: int = 8,
+    script: str | None = None,
+    cores: set[int] | None = None,
+) -> dict[str, float]:
+    """Requests/s, requests sent and p50/p99 latency (ms) for ``url``, over ``seconds``;
+    ``script`` is a wrk Lua script (its text) for the method, headers and body."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script or "")
+        lua.flush()
+        # One thread for a script: each thread runs its own copy (POST's counter).
+        threads = 1 if script else min(2, connections)
+        command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+        out = subprocess.run(
+            [*command, *(["-s", lua.name] if script else []), url],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 30,
+            preexec_fn=pinned(cores),
+        ).stdout
     rate, requests = WRK_RATE.search(out), WRK_REQUESTS.search(out)
     assert rate is not None, out
     assert requests is not None, out
@@ -441,13 +487,18 @@ MASTERS: dict[str, int] = {}
 
 @contextmanager
 def gunicorn(
-    database: str, tmp: Path, also: dict[str, str] | None = None
+    database: str,
+    tmp: Path,
+    also: dict[str, str] | None = None,
+    args: str = GUNICORN_ARGS,
+    cores: set[int] | None = None,
 ) -> Iterator[tuple[str, Callable[..., str]]]:
     """A bake of ``database`` under gunicorn with production settings plus the ceiling views.
 
     Yields the base URL and a ``manage(*args)`` function for the project. With
     ``also``, a second gunicorn serves the same bake and database with those
     variables over the first's environment. MASTERS maps each URL to its master's pid.
+    ``args`` are gunicorn's command-line arguments; ``cores`` pins its processes.
     """
     with installed(database, tmp) as (project, python, env):
         (project / "bench_urls.py").write_text(CEILING_URLS)
@@ -477,12 +528,13 @@ def gunicorn(
                     **env,
                     "PORT": str(port),
                     "DJANGO_METRICS_PORT": str(metrics),
-                    "GUNICORN_CMD_ARGS": f"{GUNICORN_ARGS} --access-logfile /dev/null",
+                    "GUNICORN_CMD_ARGS": f"{args} --access-logfile /dev/null",
                     **extra,
                 },
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=pinned(cores),
             )
             servers.append(server)
             base = f"http://127.0.0.1:{port}"
@@ -503,28 +555,229 @@ def gunicorn(
                 server.wait(timeout=15)
 
 
+# The API method (issue: a figure that comes out the same twice). One gunicorn
+# worker with one thread on one core, wrk on the other; API and ceiling in
+# alternating rounds after a warm-up of each; per round, req/s and the CPU time
+# the server's processes used per request (from /proc, hardly moved by what else
+# the machine runs). The ratio is the ceiling's figure over the API's: 1.0 means
+# the API costs what the bare view costs.
+API_ROUNDS = 5
+API_ROUND_SECONDS = 4
+API_GUNICORN_ARGS = "--workers 1 --threads 1 --max-requests 0"
+API_CONNECTIONS = 4
+SERVER_CORES, LOAD_CORES = {1}, {0}
+MAKE_TOKEN = """
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+user = get_user_model().objects.create_user("bench", password="bench-password-1", is_staff=True)
+print(Token.objects.create(user=user).key)
+"""
+# wrk scripts: the method, the token and a body; POST gives every book an ISBN
+# of its own (978 + a counter from FIRST + the check digit).
+PATCH_SCRIPT = """
+wrk.method = "PATCH"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Token {token}"
+wrk.body = '{{"title": "A patched title"}}'
+"""
+POST_SCRIPT = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local first = string.format("978%09d", {first} + counter)
+  local total = 0
+  for i = 1, 12 do
+    local digit = tonumber(first:sub(i, i))
+    if i % 2 == 0 then total = total + 3 * digit else total = total + digit end
+  end
+  local isbn = first .. tostring((10 - total % 10) % 10)
+  local body = string.format(
+    '{{"title": "New %d", "subtitle": "S", "author": "A", "isbn": "%s"}}', counter, isbn)
+  return wrk.format("POST", nil, {{["Content-Type"] = "application/json",
+    ["Authorization"] = "Token {token}"}}, body)
+end
+"""
+
+
+def cores_apart() -> tuple[set[int] | None, set[int] | None]:
+    """The cores for the server and for wrk: two different ones where there are two."""
+    if len(os.sched_getaffinity(0)) < 2:
+        return None, None
+    return SERVER_CORES, LOAD_CORES
+
+
+def ratio_spread(api: list[float], ceiling: list[float], higher_is_better: bool) -> dict:
+    """Each round's ratio (ceiling over API, or API over ceiling for req/s): median and range."""
+    ratios = [a / c if higher_is_better else c / a for a, c in zip(api, ceiling, strict=True)]
+    return {k: round(v, 2) for k, v in median_spread(ratios).items()}
+
+
 def bench_api(database: str) -> dict[str, Any]:
-    """The API and the ceiling under gunicorn, with wrk on loopback."""
-    with tempfile.TemporaryDirectory() as tmp, gunicorn(database, Path(tmp)) as (base, manage):
+    """List, item, PATCH and POST against their bare-Django ceilings, in alternating
+    pinned rounds: req/s, p50/p99, CPU ms per request and the ratios, with their ranges."""
+    server_cores, load_cores = cores_apart()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        gunicorn(database, Path(tmp), args=API_GUNICORN_ARGS, cores=server_cores) as (
+            base,
+            manage,
+        ),
+    ):
         first_pk = manage("shell", "--no-imports", "-c", LOAD_BOOKS).strip()
         queries = json.loads(
             manage("shell", "--no-imports", "-c", COUNT_QUERIES.replace("%s", first_pk))
         )
-        figures: dict[str, Any] = {}
-        for name, api, ceiling in [
-            ("list", "/api/v1/books/", "/ceiling/books/"),
-            ("detail", f"/api/v1/books/{first_pk}/", f"/ceiling/books/{first_pk}/"),
-        ]:
-            for url in (api, ceiling):
-                urllib.request.urlopen(base + url, timeout=5).close()  # warm up
-            measured, top = wrk(base + api), wrk(base + ceiling)
-            figures[name] = {
-                **measured,
-                "ceiling_rps": top["rps"],
-                "ratio": round(measured["rps"] / top["rps"], 2),
-                "queries": queries[name],
+        token = manage("shell", "--no-imports", "-c", MAKE_TOKEN).strip()
+        master = MASTERS[base]
+        endpoints = {
+            "list": ("/api/v1/books/", "/ceiling/books/", None),
+            "item": (f"/api/v1/books/{first_pk}/", f"/ceiling/books/{first_pk}/", None),
+            "PATCH": (
+                f"/api/v1/books/{first_pk}/",
+                f"/ceiling/books/{first_pk}/",
+                PATCH_SCRIPT.format(token=token),
+            ),
+            "POST": ("/api/v1/books/", "/ceiling/books/new/", POST_SCRIPT),
+        }
+        figures: dict[str, Any] = {
+            "pinned": server_cores is not None,
+            "rounds": API_ROUNDS,
+            "round_seconds": API_ROUND_SECONDS,
+        }
+        isbns = iter(range(100_000_000, 900_000_000, 10_000_000))
+
+        def measure(url: str, script: str | None, seconds: int) -> tuple[dict[str, float], float]:
+            if script == POST_SCRIPT:
+                script = POST_SCRIPT.format(first=next(isbns), token=token)
+            before = cpu_seconds(master)
+            measured = wrk(base + url, seconds, API_CONNECTIONS, script, load_cores)
+            if measured["errors"]:
+                raise AssertionError(f"{url}: {measured['errors']} errors in a round")
+            return measured, (cpu_seconds(master) - before) * 1000 / measured["requests"]
+
+        for name, (api, ceiling, script) in endpoints.items():
+            measure(api, script, 1)  # warm-up of each, not counted
+            measure(ceiling, script, 1)
+            rounds: dict[str, dict[str, list[float]]] = {
+                side: {"rps": [], "cpu_ms": [], "p50_ms": [], "p99_ms": []}
+                for side in ("api", "ceiling")
             }
+            for _ in range(API_ROUNDS):
+                for side, url in (("api", api), ("ceiling", ceiling)):
+                    measured, cpu_ms = measure(url, script, API_ROUND_SECONDS)
+                    rounds[side]["rps"].append(measured["rps"])
+                    rounds[side]["cpu_ms"].append(cpu_ms)
+                    rounds[side]["p50_ms"].append(measured.get("p50_ms", 0.0))
+                    rounds[side]["p99_ms"].append(measured.get("p99_ms", 0.0))
+            figures[name] = {
+                side: {key: median_spread(values) for key, values in sides.items()}
+                for side, sides in rounds.items()
+            }
+            figures[name]["cpu_ratio"] = ratio_spread(
+                rounds["api"]["cpu_ms"], rounds["ceiling"]["cpu_ms"], higher_is_better=False
+            )
+            figures[name]["rps_ratio"] = ratio_spread(
+                rounds["api"]["rps"], rounds["ceiling"]["rps"], higher_is_better=True
+            )
+            figures[name]["queries"] = queries.get(name)
         return figures
+
+
+PYINSTRUMENT = "pyinstrument==5.1.3"
+PROFILES = tasks.CACHE_DIR / "bench-profiles"
+# Run in the bench's project (manage.py shell): N requests of each endpoint through
+# Django's test client, after a warm-up, under pyinstrument; a text and an HTML profile each.
+PROFILE_SCRIPT = """
+import json, sys
+from pathlib import Path
+from django.test import Client
+from pyinstrument import Profiler
+count, first_pk, token, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4])
+client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
+def isbn13(n):
+    first = f"978{n:09d}"
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first))
+    return first + str(-total % 10)
+serial = iter(range(950_000_000, 999_999_999))
+def post():
+    body = {"title": "New", "subtitle": "S", "author": "A", "isbn": isbn13(next(serial))}
+    return client.post("/api/v1/books/", body, content_type="application/json")
+endpoints = {
+    "list": lambda: client.get("/api/v1/books/"),
+    "item": lambda: client.get(f"/api/v1/books/{first_pk}/"),
+    "PATCH": lambda: client.patch(
+        f"/api/v1/books/{first_pk}/", {"title": "A patched title"}, content_type="application/json"
+    ),
+    "POST": post,
+}
+written = []
+for name, request in endpoints.items():
+    for _ in range(20):
+        assert request().status_code < 300
+    profiler = Profiler(interval=0.0002)
+    profiler.start()
+    for _ in range(count):
+        request()
+    profiler.stop()
+    (out / f"{name}.txt").write_text(profiler.output_text(unicode=False, show_all=False))
+    (out / f"{name}.html").write_text(profiler.output_html())
+    written.append(str(out / f"{name}.txt"))
+print(json.dumps(written))
+"""
+
+
+def pyinstrument_path(python: Path) -> Path:
+    """A folder holding pyinstrument for ``python``, installed once (not into the bake's
+    environment, which is shared by lock and must stay as locked)."""
+    version = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.version)"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    target = tasks.CACHE_DIR / "pyinstrument" / hashlib.sha256(version.encode()).hexdigest()[:12]
+    if not (target / "pyinstrument").is_dir():
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--target", str(target), PYINSTRUMENT],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+    return target
+
+
+def bench_profile(database: str, count: int) -> dict[str, Any]:
+    """Profiles of ``count`` requests of each API endpoint, as the bench serves them."""
+    with tempfile.TemporaryDirectory() as tmp, installed(database, Path(tmp)) as baked:
+        project, python, env = baked
+        (project / "bench_urls.py").write_text(CEILING_URLS)
+        (project / "bench_settings.py").write_text(CEILING_SETTINGS)
+        env.update(
+            DJANGO_SETTINGS_MODULE="bench_settings",
+            DJANGO_SECRET_KEY=uuid.uuid4().hex * 2,
+            DJANGO_ALLOWED_HOSTS="127.0.0.1",
+            DJANGO_SECURE_SSL_REDIRECT="false",
+            REDIS_URL=BENCH_REDIS_URL,
+            PYTHONPATH=str(pyinstrument_path(python)),
+        )
+
+        def manage(*args: str) -> str:
+            return subprocess.run(
+                [str(python), "manage.py", *args],
+                cwd=project, env=env, check=True, capture_output=True, text=True,
+            ).stdout  # fmt: skip
+
+        manage("migrate", "--verbosity", "0")
+        first_pk = manage("shell", "--no-imports", "-c", LOAD_BOOKS).strip()
+        token = manage("shell", "--no-imports", "-c", MAKE_TOKEN).strip()
+        out = PROFILES / database
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        script = project / "bench_profile.py"
+        script.write_text(PROFILE_SCRIPT)
+        written = subprocess.run(
+            [str(python), "-c", "import django, runpy, sys; django.setup(); "
+             "runpy.run_path(sys.argv[1], run_name='__main__')",
+             str(script), str(count), first_pk, token, str(out)],
+            cwd=project, env=env, check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        return {"requests": count, "files": json.loads(written.splitlines()[-1])}
 
 
 # The second server of bench_metrics: no metrics middleware, no SQL counting, nothing served.
@@ -533,12 +786,15 @@ METRICS_ROUNDS = 5
 
 
 def cpu_seconds(master: int) -> float:
-    """CPU time (user and system) the gunicorn master and its workers have used so far."""
+    """CPU time (user and system) the gunicorn master and its workers have used so far,
+    workers that have exited included (their time is the master's cutime and cstime)."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     ticks = 0
     for pid in [master, *map(int, children)]:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        if pid == master:
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -699,14 +955,8 @@ def table(results: dict[str, Any]) -> str:
         if "error" in figures:
             lines.append(f"| API, {database} | {figures['error']} | |")
             continue
-        for name in ("list", "detail"):
-            f = figures[name]
-            target = ">= 0.6 of ceiling, constant queries" if name == "list" else ""
-            lines.append(
-                f"| API {name}, {database} | {f['rps']:.0f} req/s, p50 {f.get('p50_ms')} ms, "
-                f"p99 {f.get('p99_ms')} ms, {f['queries']} queries; ceiling {f['ceiling_rps']:.0f} "
-                f"req/s; ratio {f['ratio']} | {target} |"
-            )
+        for name in API_ENDPOINTS:
+            lines.append(api_row(database, name, figures[name], figures))
     for database, figures in results.get("metrics", {}).items():
         value = (
             f"CPU per request {figures['cpu_ms_with']['median']:.2f} ms with (min "
@@ -748,9 +998,42 @@ def table(results: dict[str, Any]) -> str:
             else figures["error"]
         )
         lines.append(f"| import task, {database} | {value} | |")
+    for database, figures in results.get("profile", {}).items():
+        value = (
+            f"{figures['requests']} requests each: " + ", ".join(f"`{f}`" for f in figures["files"])
+            if "files" in figures
+            else figures["error"]
+        )
+        lines.append(
+            f"| pyinstrument profiles, {database} (beside each .txt an .html) | {value} | |"
+        )
     if results.get("scale"):
         lines += ["", scale_table(results["scale"])]
     return "\n".join(lines)
+
+
+API_ENDPOINTS = ("list", "item", "PATCH", "POST")
+
+
+def api_row(database: str, name: str, f: dict[str, Any], run: dict[str, Any]) -> str:
+    """A table row of one endpoint's rounds: CPU per request and req/s, API and ceiling."""
+
+    def spread(figure: dict[str, float], digits: int = 2) -> str:
+        return (
+            f"{figure['median']:.{digits}f} ({figure['min']:.{digits}f}-{figure['max']:.{digits}f})"
+        )
+
+    api, ceiling = f["api"], f["ceiling"]
+    pinned = "pinned, " if run.get("pinned") else "not pinned (one core), "
+    return (
+        f"| API {name}, {database} | CPU ratio {spread(f['cpu_ratio'])}: "
+        f"{spread(api['cpu_ms'])} ms per request, ceiling {spread(ceiling['cpu_ms'])} ms; "
+        f"req/s ratio {spread(f['rps_ratio'])}: {api['rps']['median']:.0f} req/s, ceiling "
+        f"{ceiling['rps']['median']:.0f}; API p50 {api['p50_ms']['median']} ms, p99 "
+        f"{api['p99_ms']['median']} ms; {f['queries'] if f['queries'] is not None else '-'} "
+        f"queries ({pinned}medians and ranges of {run['rounds']} alternating rounds of "
+        f"{run['round_seconds']} s) | CPU ratio >= 0.7 |"
+    )
 
 
 def scale_table(scale: dict[str, Any]) -> str:
@@ -782,10 +1065,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rows", nargs="*", type=int, default=list(SCALE_ROWS), help="table sizes for 'scale'"
     )
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        type=int,
+        const=500,
+        metavar="N",
+        help="profile N (500) requests of each API endpoint with pyinstrument, per database",
+    )
     args = parser.parse_args(argv)
-    parts = args.only or [
+    # --profile alone profiles and measures nothing else.
+    parts = args.only or ([] if args.profile else [
         "bake", "suite", "api", "metrics", "docker", "proxy", "scale", "imports"
-    ]  # fmt: skip
+    ])  # fmt: skip
     results: dict[str, Any] = {}
     if "bake" in parts:
         results["bake"] = attempt("bake time", bench_bake)
@@ -815,6 +1107,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     if "imports" in parts:
         results["imports"] = per_database("imports", bench_imports, args.databases)
+    if args.profile:
+        results["profile"] = per_database(
+            "profiles", lambda db: bench_profile(db, args.profile), args.databases
+        )
     report(results, RESULTS, table)
     return 0
 

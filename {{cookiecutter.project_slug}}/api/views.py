@@ -9,6 +9,7 @@ from rest_framework.filters import SearchFilter
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.serializers import BaseSerializer
 
+from api_core.viewsets import ListFiltersOnlyMixin
 from books.models import Book
 
 from .filters import BookFilter, CaseInsensitiveOrderingFilter
@@ -41,7 +42,7 @@ def save_unique(serializer: BaseSerializer) -> None:
     partial_update=extend_schema(summary="Change some fields of a book"),
     destroy=extend_schema(summary="Delete a book"),
 )
-class BookViewSet(viewsets.ModelViewSet):
+class BookViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
     """List and create books; retrieve, update and delete one.
 
     Reads are open to everyone, writes need a signed-in user, deletes a staff

@@ -5,6 +5,8 @@ back: two processes (gunicorn workers, replicas) can read the same list and
 both let a request through. These count in fixed windows with the cache's
 atomic increment instead (INCR on Redis), so a client gets exactly the
 configured number of requests per window, whatever the number of processes.
+On Redis the count is one round trip per request: a script that increments the
+window's counter and, on its first request, sets its expiry.
 
 When the cache cannot be reached they let requests through (fail open): an
 outage of the counts is no reason to refuse the API, which is logged as a
@@ -16,6 +18,10 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache import cache as default_cache
+from django.core.cache.backends.redis import RedisCache
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rest_framework import throttling
 
@@ -25,6 +31,13 @@ logger = logging.getLogger(__name__)
 # Seconds between two warnings of one process while the cache stays down.
 WARN_EVERY = 60.0
 _warned = {"at": -WARN_EVERY}
+# KEYS[1] the window's counter, ARGV[1] its lifetime in seconds: the count, atomically.
+COUNT_SCRIPT = """
+local count = redis.call("INCR", KEYS[1])
+if count == 1 then redis.call("EXPIRE", KEYS[1], ARGV[1]) end
+return count
+"""
+_script: dict[str, Script] = {}
 
 if TYPE_CHECKING:  # DRF imports this module while defining its views
     from rest_framework.request import Request
@@ -60,8 +73,18 @@ class FixedWindowMixin(throttling.SimpleRateThrottle):
         return True
 
     def count(self, key: str) -> int:
-        """This request's number in its window: add() creates the counter once per
-        window, and incr() is atomic."""
+        """This request's number in its window: on Redis one script call (Django's
+        RedisCache would take three: add, and incr's existence check and INCR); on another
+        cache, add() creates the counter once per window, and incr() is atomic."""
+        # DRF's throttles hold Django's proxy of the default cache: the backend behind it.
+        backend = caches[DEFAULT_CACHE_ALIAS] if self.cache is default_cache else self.cache
+        if isinstance(backend, RedisCache):
+            client = backend._cache.get_client(key, write=True)
+            script = _script.get("count") or _script.setdefault(
+                "count", client.register_script(COUNT_SCRIPT)
+            )
+            full_key = backend.make_and_validate_key(key)
+            return int(script(keys=[full_key], args=[self.duration + 1], client=client))
         self.cache.add(key, 0, timeout=self.duration + 1)
         try:
             return int(self.cache.incr(key))
