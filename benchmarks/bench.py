@@ -690,6 +690,8 @@ PROFILES = tasks.CACHE_DIR / "bench-profiles"
 PROFILE_SCRIPT = """
 import json, sys
 from pathlib import Path
+import django
+django.setup()
 from django.test import Client
 from pyinstrument import Profiler
 count, first_pk, token, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4])
@@ -772,9 +774,7 @@ def bench_profile(database: str, count: int) -> dict[str, Any]:
         script = project / "bench_profile.py"
         script.write_text(PROFILE_SCRIPT)
         written = subprocess.run(
-            [str(python), "-c", "import django, runpy, sys; django.setup(); "
-             "runpy.run_path(sys.argv[1], run_name='__main__')",
-             str(script), str(count), first_pk, token, str(out)],
+            [str(python), str(script), str(count), first_pk, token, str(out)],
             cwd=project, env=env, check=True, capture_output=True, text=True,
         ).stdout  # fmt: skip
         return {"requests": count, "files": json.loads(written.splitlines()[-1])}

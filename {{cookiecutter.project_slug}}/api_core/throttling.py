@@ -16,11 +16,13 @@ warning (at most once a minute per process) and counted in
 
 import logging
 import time
+import weakref
 from typing import TYPE_CHECKING
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rest_framework import throttling
@@ -38,6 +40,9 @@ if count == 1 then redis.call("EXPIRE", KEYS[1], ARGV[1]) end
 return count
 """
 _script: dict[str, Script] = {}
+# A client per cache backend (one per thread), for its connection pool: Django's
+# get_client() builds a new one each call, a tenth of a throttle's time.
+_clients: "weakref.WeakKeyDictionary[RedisCacheClient, Redis]" = weakref.WeakKeyDictionary()
 
 if TYPE_CHECKING:  # DRF imports this module while defining its views
     from rest_framework.request import Request
@@ -79,7 +84,9 @@ class FixedWindowMixin(throttling.SimpleRateThrottle):
         # DRF's throttles hold Django's proxy of the default cache: the backend behind it.
         backend = caches[DEFAULT_CACHE_ALIAS] if self.cache is default_cache else self.cache
         if isinstance(backend, RedisCache):
-            client = backend._cache.get_client(key, write=True)
+            client = _clients.get(backend._cache)
+            if client is None:
+                client = _clients.setdefault(backend._cache, backend._cache.get_client(write=True))
             script = _script.get("count") or _script.setdefault(
                 "count", client.register_script(COUNT_SCRIPT)
             )
