@@ -174,7 +174,7 @@ REST_FRAMEWORK = {
     ],
     # JSON only, to a bounded depth: one body type per operation for client generators.
     "DEFAULT_PARSER_CLASSES": ["api_core.parsers.BoundedJSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "api_core.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api_core.pagination.ListPagination",
     "PAGE_SIZE": 20,
     # Anonymous callers by IP address, users by account, counted in CACHES.
     "DEFAULT_THROTTLE_CLASSES": [
