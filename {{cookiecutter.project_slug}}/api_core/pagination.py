@@ -346,6 +346,30 @@ def python_value(field: Any, value: Any) -> Any:
     return field.to_python(value)
 
 
+def encode(
+    queryset: QuerySet, terms: list[Term], values: list[Any], link: str, inclusive: bool
+) -> dict[str, Any]:
+    """What a cursor holds: the list, its order, a position in it and which way to read."""
+    return {
+        "list": queryset.model._meta.label,
+        "order": [term.spelled for term in terms],
+        "values": [json_value(value) for value in values],
+        "backwards": link == "previous",
+        "inclusive": inclusive,
+    }
+
+
+def signed(position: dict[str, Any]) -> str:
+    return signing.dumps(position, salt=CURSOR_SALT, compress=True)
+
+
+def cursor_after(queryset: QuerySet, row: Model) -> str:
+    """The cursor of the page after ``row`` in ``queryset``'s order: what the ``next`` link
+    of a page that ends at ``row`` holds (for tests and benchmarks that start deep)."""
+    terms = ordering_terms(queryset)
+    return signed(encode(queryset, terms, [term.value(row) for term in terms], "next", False))
+
+
 class KeysetPagination(pagination.BasePagination):
     """Pages that start past a position in the list's order, not after an offset.
 
@@ -440,7 +464,7 @@ class KeysetPagination(pagination.BasePagination):
         order = terms if link == "next" else [term.reversed() for term in terms]
         condition = past(order, values, strictly=bool(edge))
         found = condition is not None and ordered.filter(condition).exists()
-        return self.encode(queryset, terms, values, link, inclusive=not edge) if found else None
+        return encode(queryset, terms, values, link, inclusive=not edge) if found else None
 
     def position(
         self, queryset: QuerySet, terms: list[Term], edge: list[Any], more: bool, link: str
@@ -449,25 +473,13 @@ class KeysetPagination(pagination.BasePagination):
         if not (more and edge):
             return None
         values = [term.value(edge[0]) for term in terms]
-        return self.encode(queryset, terms, values, link, inclusive=False)
-
-    def encode(
-        self, queryset: QuerySet, terms: list[Term], values: list[Any], link: str, inclusive: bool
-    ) -> dict[str, Any]:
-        return {
-            "list": queryset.model._meta.label,
-            "order": [term.spelled for term in terms],
-            "values": [json_value(value) for value in values],
-            "backwards": link == "previous",
-            "inclusive": inclusive,
-        }
+        return encode(queryset, terms, values, link, inclusive=False)
 
     def link(self, position: dict[str, Any] | None) -> str | None:
         if position is None:
             return None
         url = remove_query_param(self.request.build_absolute_uri(), "page")
-        cursor = signing.dumps(position, salt=CURSOR_SALT, compress=True)
-        return replace_query_param(url, ListPagination.cursor_query_param, cursor)
+        return replace_query_param(url, ListPagination.cursor_query_param, signed(position))
 
     def get_next_link(self) -> str | None:
         return self.link(self.next_position)
@@ -505,6 +517,7 @@ class ListPagination(PageNumberPagination):
         if self.page_query_param in request.query_params:
             raise refuse_cursor(CURSOR_AND_PAGE)
         self.keyset = KeysetPagination(self.get_page_size(request), cursor)
+        self.display_page_controls = True  # the browsable API's previous and next
         return self.keyset.paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: Any) -> Response:

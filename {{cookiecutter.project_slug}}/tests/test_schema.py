@@ -166,6 +166,23 @@ def test_schema_documents_pagination_and_filters(schema: dict[str, Any]) -> None
     }
 
 
+def test_schema_documents_cursor_pages(schema: dict[str, Any]) -> None:
+    """``cursor`` is a documented string that may be empty; the count is numbered pages'
+    only, so it is not required, and says so."""
+    operation = schema["paths"]["/api/v1/books/"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    page_schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    paginated = schema["components"]["schemas"][page_schema["$ref"].rpartition("/")[2]]
+
+    assert parameters["cursor"]["schema"] == {"type": "string"}
+    assert parameters["cursor"]["allowEmptyValue"] is True
+    assert "empty for the first page" in parameters["cursor"]["description"]
+    assert "count" not in paginated["required"]
+    assert (
+        "a cursor page (`?cursor=`) has no count" in paginated["properties"]["count"]["description"]
+    )
+
+
 def test_schema_documents_error_responses(schema: dict[str, Any]) -> None:
     """Errors are documented with the shared Error shape."""
     responses = schema["paths"]["/api/v1/books/"]["post"]["responses"]
