@@ -463,8 +463,12 @@ class KeysetPagination(pagination.BasePagination):
             values = [term.value(edge[0]) for term in terms]
         order = terms if link == "next" else [term.reversed() for term in terms]
         condition = past(order, values, strictly=bool(edge))
-        found = condition is not None and ordered.filter(condition).exists()
-        return encode(queryset, terms, values, link, inclusive=not edge) if found else None
+        # In the order, not .exists(), which drops it: the planner then reads the row
+        # next to the position from the order's index, never a scan that hopes to meet one.
+        found = condition is not None and len(ordered.filter(condition).values_list("pk")[:1]) > 0
+        if not found:
+            return None
+        return encode(queryset, terms, values, link, inclusive=not edge)
 
     def position(
         self, queryset: QuerySet, terms: list[Term], edge: list[Any], more: bool, link: str

@@ -4,15 +4,18 @@ and the SQL of the page query that a request runs."""
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 from rest_framework import status
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
+from api_core.pagination import cursor_after
 from books.management.commands.load_sample_books import synthetic_books
 from books.models import Book
 
@@ -27,6 +30,10 @@ ORDERINGS = {
     "created": {"ordering": "created"},
     "-created": {"ordering": "-created"},
 }
+# Each order again, for cursor pages: how far in does not change their query.
+CURSOR_ORDERINGS = {name: params for name, params in ORDERINGS.items() if "page" not in params}
+# How many books into the list a deep cursor starts (numbered pages would read them all).
+CURSOR_DEPTH = 15_000
 FILTERS = {
     "isbn": {"isbn": "979-1-00001234-6"},
     # The synthetic books were all added within this window.
@@ -96,3 +103,31 @@ def page_query(client: APIClient, params: dict[str, str]) -> str:
         if "LIMIT" in sql.upper() and "COUNT(" not in sql.upper()
     ]
     return query
+
+
+def listed_books(params: dict[str, str]) -> QuerySet:
+    """The books in the order that the list's own view gives them for ``params``."""
+    view_function: Any = resolve(reverse("api:book-list")).func
+    view = view_function.cls(**view_function.initkwargs)
+    view.request = Request(APIRequestFactory().get(reverse("api:book-list"), params))
+    view.format_kwarg = None
+    return cast(QuerySet, view.filter_queryset(view.get_queryset()))
+
+
+def deep_cursor(params: dict[str, str]) -> dict[str, str]:
+    """``params`` with the cursor of the page CURSOR_DEPTH books into their order, as the
+    ``next`` link of the page before holds it."""
+    books = listed_books(params)
+    return {**params, "cursor": cursor_after(books, books[CURSOR_DEPTH - 1])}
+
+
+def cursor_queries(client: APIClient, params: dict[str, str]) -> list[str]:
+    """The SQL of the queries that a cursor page runs: the page, read one row ahead, and
+    the LIMIT 1 that decides whether it has a ``previous``."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("api:book-list"), params)
+    assert response.status_code == status.HTTP_200_OK, response.data
+    assert len(response.data["results"]) == 20
+    queries = [q["sql"] for q in captured.captured_queries if "LIMIT" in q["sql"].upper()]
+    assert len(queries) == 2, queries
+    return queries

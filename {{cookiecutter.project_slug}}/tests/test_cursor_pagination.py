@@ -53,7 +53,7 @@ def ids(pages: list[dict]) -> list[int]:
 
 def in_one_page(client: APIClient, ordering: str) -> list[int]:
     """The list in the order that numbered pages give it: all of it on one page."""
-    data = client.get(LIST_URL, {"ordering": ordering, "page_size": 100}).json()
+    data = client.get(LIST_URL, {"ordering": ordering, "page_size": "100"}).json()
     assert data["next"] is None
     return [book["id"] for book in data["results"]]
 
@@ -64,7 +64,7 @@ def test_walking_next_gives_every_book_once_in_the_list_order(
 ) -> None:
     """Following ``next`` from an empty cursor gives every book once, in the order of the
     numbered pages, ties and all; every page is full but the last, which has no ``next``."""
-    pages = walk(api_client, {"cursor": "", "ordering": ordering, "page_size": 3})
+    pages = walk(api_client, {"cursor": "", "ordering": ordering, "page_size": "3"})
 
     assert ids(pages) == in_one_page(api_client, ordering)
     assert sorted(ids(pages)) == sorted(tied_books)
@@ -79,7 +79,7 @@ def test_walking_previous_from_the_last_page_gives_the_same_pages_back(
 ) -> None:
     """From the last page, ``previous`` leads back through the same pages to the first,
     which has no ``previous``; each has ``next`` again."""
-    forward = walk(api_client, {"cursor": "", "ordering": ordering, "page_size": 3})
+    forward = walk(api_client, {"cursor": "", "ordering": ordering, "page_size": "3"})
 
     back = [forward[-1]]
     while back[-1]["previous"] is not None:
@@ -95,7 +95,7 @@ def test_a_full_last_page_has_no_next(api_client: APIClient) -> None:
     """6 books in pages of 3: the second page is the last, with no ``next`` to an empty one."""
     BookFactory.create_batch(6)
 
-    pages = walk(api_client, {"cursor": "", "page_size": 3})
+    pages = walk(api_client, {"cursor": "", "page_size": "3"})
 
     assert [len(page["results"]) for page in pages] == [3, 3]
 
@@ -111,7 +111,7 @@ def test_filters_and_search_apply_to_cursor_pages(api_client: APIClient) -> None
     BookFactory.create_batch(4, author="Ursula Le Guin")
     BookFactory.create_batch(3, author="Frank Herbert")
 
-    pages = walk(api_client, {"cursor": "", "author": "le guin", "page_size": 3})
+    pages = walk(api_client, {"cursor": "", "author": "le guin", "page_size": "3"})
 
     assert len(ids(pages)) == 4
     assert all(page["next"] is None or "author=le+guin" in page["next"] for page in pages)
@@ -121,7 +121,7 @@ def test_rows_gone_from_the_cursor_position_leave_the_walk_exact(api_client: API
     """The cursor holds a position, not a row: once the books after it are deleted, the page
     is empty with no ``next``, and its ``previous`` leads to the books before the position."""
     books = BookFactory.create_batch(5)
-    first = api_client.get(LIST_URL, {"cursor": "", "page_size": 2}).json()
+    first = api_client.get(LIST_URL, {"cursor": "", "page_size": "2"}).json()
     Book.objects.exclude(pk__in=[book["id"] for book in first["results"]]).delete()
 
     empty = api_client.get(first["next"]).json()
@@ -137,7 +137,7 @@ def test_next_appears_once_rows_are_added_past_the_last_page(api_client: APIClie
     """``next`` is decided at each request: once a book is added past the last page, that
     page asked again has a ``next``, which leads to the new book."""
     BookFactory.create_batch(4, title="Alpha")
-    pages = walk(api_client, {"cursor": "", "page_size": 2})
+    pages = walk(api_client, {"cursor": "", "page_size": "2"})
     BookFactory.create(title="Zulu")
 
     last = api_client.get(pages[0]["next"]).json()
@@ -150,8 +150,8 @@ def test_page_size_applies_and_is_bounded(api_client: APIClient) -> None:
     """``page_size`` sets a cursor page's size, and its links keep it; out of bounds, a 400."""
     BookFactory.create_batch(7)
 
-    pages = walk(api_client, {"cursor": "", "page_size": 5})
-    refused = api_client.get(LIST_URL, {"cursor": "", "page_size": 101})
+    pages = walk(api_client, {"cursor": "", "page_size": "5"})
+    refused = api_client.get(LIST_URL, {"cursor": "", "page_size": "101"})
 
     assert [len(page["results"]) for page in pages] == [5, 2]
     assert "page_size=5" in pages[0]["next"]
@@ -185,7 +185,7 @@ def test_a_cursor_the_api_did_not_make_is_refused(api_client: APIClient, cursor:
 def test_an_altered_cursor_is_refused(api_client: APIClient) -> None:
     """Cursors are signed: changing one character of a real one makes it garbage."""
     BookFactory.create_batch(3)
-    link = api_client.get(LIST_URL, {"cursor": "", "page_size": 1}).json()["next"]
+    link = api_client.get(LIST_URL, {"cursor": "", "page_size": "1"}).json()["next"]
     cursor = cursor_of(link)
     altered = cursor[:5] + ("A" if cursor[5] != "A" else "B") + cursor[6:]
 
@@ -205,7 +205,7 @@ def test_a_cursor_used_with_another_ordering_is_refused(api_client: APIClient) -
     """A position in the title order means nothing in the creation order: a 400 that says
     to keep the ordering, or to start again."""
     BookFactory.create_batch(3)
-    link = api_client.get(LIST_URL, {"cursor": "", "page_size": 1}).json()["next"]
+    link = api_client.get(LIST_URL, {"cursor": "", "page_size": "1"}).json()["next"]
 
     message = refusal(api_client.get(f"{link}&ordering=-created"))
 
@@ -223,7 +223,7 @@ def test_numbered_pages_are_unchanged(api_client: APIClient) -> None:
     """Without ``cursor``, pages are numbered and counted as before."""
     BookFactory.create_batch(3)
 
-    data = api_client.get(LIST_URL, {"page_size": 2}).json()
+    data = api_client.get(LIST_URL, {"page_size": "2"}).json()
 
     assert set(data) == {"count", "count_is_exact", "next", "previous", "results"}
     assert data["next"].endswith("page=2&page_size=2")
@@ -236,7 +236,7 @@ def test_a_cursor_page_reads_one_query_and_a_later_one_two(
     one LIMIT 1 query that makes ``previous`` exact."""
     BookFactory.create_batch(5)
     with django_assert_num_queries(1):
-        first = api_client.get(LIST_URL, {"cursor": "", "page_size": 2}).json()
+        first = api_client.get(LIST_URL, {"cursor": "", "page_size": "2"}).json()
     with django_assert_num_queries(2):
         api_client.get(first["next"])
 
@@ -244,7 +244,7 @@ def test_a_cursor_page_reads_one_query_and_a_later_one_two(
 def test_the_browsable_api_links_cursor_pages(api_client: APIClient) -> None:
     """The HTML page of a cursor page shows its previous and next links."""
     BookFactory.create_batch(5)
-    first = api_client.get(LIST_URL, {"cursor": "", "page_size": 2}).json()
+    first = api_client.get(LIST_URL, {"cursor": "", "page_size": "2"}).json()
 
     page = api_client.get(first["next"], HTTP_ACCEPT="text/html").content.decode()
 

@@ -14,7 +14,15 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.plans import FILTERS, ORDERINGS, committed_catalogue, page_query
+from tests.plans import (
+    CURSOR_ORDERINGS,
+    FILTERS,
+    ORDERINGS,
+    committed_catalogue,
+    cursor_queries,
+    deep_cursor,
+    page_query,
+)
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "mysql",
@@ -59,3 +67,25 @@ def test_filters_use_indexes(api_client: APIClient) -> None:
     }
     assert scanned == {}
     assert plans["isbn"][0]["key"] == "books_book_isbn_unique"
+
+
+@pytest.mark.usefixtures("large_catalogue", "db")
+def test_deep_cursor_pages_read_a_range_of_an_index(api_client: APIClient) -> None:
+    """A cursor page 15,000 books in, in every ordering: the page and its ``previous`` check
+    each read a range of an index from the cursor's position (type ``range``), with no
+    filesort."""
+    plans = {
+        name: [plan(sql) for sql in cursor_queries(api_client, deep_cursor(params))]
+        for name, params in CURSOR_ORDERINGS.items()
+    }
+
+    unbounded = {
+        name: queries
+        for name, queries in plans.items()
+        if any(
+            row["type"] != "range" or row["key"] is None or "filesort" in (row["Extra"] or "")
+            for rows in queries
+            for row in rows
+        )
+    }
+    assert unbounded == {}

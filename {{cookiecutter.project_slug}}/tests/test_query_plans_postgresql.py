@@ -13,7 +13,16 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.plans import FILTERS, ORDERINGS, SEARCH, committed_catalogue, page_query
+from tests.plans import (
+    CURSOR_ORDERINGS,
+    FILTERS,
+    ORDERINGS,
+    SEARCH,
+    committed_catalogue,
+    cursor_queries,
+    deep_cursor,
+    page_query,
+)
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -58,3 +67,21 @@ def test_filters_and_search_use_indexes(api_client: APIClient) -> None:
     assert {name: text for name, text in plans.items() if "Seq Scan" in text} == {}
     for column in ("title", "subtitle", "author"):
         assert f"books_book_{column}_trgm" in search, search
+
+
+@pytest.mark.usefixtures("large_catalogue", "db")
+def test_deep_cursor_pages_read_a_range_of_an_index(api_client: APIClient) -> None:
+    """A cursor page 15,000 books in, in every ordering: the page and its ``previous`` check
+    each start the order's index at the cursor's position (an Index Cond, not a walk from
+    the start), with no sort and no sequential scan."""
+    plans = {
+        name: [plan(sql) for sql in cursor_queries(api_client, deep_cursor(params))]
+        for name, params in CURSOR_ORDERINGS.items()
+    }
+
+    unbounded = {
+        name: texts
+        for name, texts in plans.items()
+        if any("Seq Scan" in text or "Sort" in text or "Index Cond" not in text for text in texts)
+    }
+    assert unbounded == {}

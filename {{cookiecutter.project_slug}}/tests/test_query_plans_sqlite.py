@@ -14,7 +14,15 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.plans import FILTERS, ORDERINGS, committed_catalogue, page_query
+from tests.plans import (
+    CURSOR_ORDERINGS,
+    FILTERS,
+    ORDERINGS,
+    committed_catalogue,
+    cursor_queries,
+    deep_cursor,
+    page_query,
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +63,26 @@ def test_filters_use_indexes(api_client: APIClient) -> None:
     assert {name: details for name, details in plans.items() if reads_the_table(details)} == {}
     # SQLite names the unique constraint's index itself (sqlite_autoindex_...).
     assert any("USING INDEX" in step and "(isbn=?)" in step for step in plans["isbn"])
+
+
+@pytest.mark.usefixtures("large_catalogue", "db")
+def test_deep_cursor_pages_search_a_range_of_an_index(api_client: APIClient) -> None:
+    """A cursor page 15,000 books in, in every ordering: the page and its ``previous`` check
+    each SEARCH the order's index from the cursor's position (a range, not a SCAN from the
+    start), with no temporary B-tree."""
+    plans = {
+        name: [plan(sql) for sql in cursor_queries(api_client, deep_cursor(params))]
+        for name, params in CURSOR_ORDERINGS.items()
+    }
+
+    unbounded = {
+        name: details
+        for name, details in plans.items()
+        if any(
+            not any(step.startswith("SEARCH") and "USING" in step for step in query)
+            or reads_the_table(query)
+            or any("TEMP B-TREE" in step for step in query)
+            for query in details
+        )
+    }
+    assert unbounded == {}
