@@ -21,10 +21,11 @@ are steadier than means):
 4. Docker: image size and size above the base image, cold build, warm
    rebuild after a code-only change, time from `up` to healthy; the API
    list behind nginx with 1 and 3 web replicas (compose.replicas.yml);
-5. data scale: the book list's requests (first page, page 50, search,
-   ordering, author filter) and a bare `count(*)` at 1,000, 100,000 and
-   1,000,000 rows seeded with SQL, on PostgreSQL and MariaDB, with each
-   figure's ratio to its 1,000-row value;
+5. data scale: the book list's requests (first page, page 50, the last
+   page by number, the first cursor page and the last page by cursor,
+   search, ordering, author filter) and a bare `count(*)` at 1,000, 100,000
+   and 1,000,000 rows seeded with SQL, on each database, with each figure's
+   ratio to its 1,000-row value;
 6. imports: rows per second of the import task (`import_books`, as a worker
    runs it) over a 10,000-row CSV, median of 3 on each database;
 7. the cost of metrics: the API list's requests/s as shipped (metrics served
@@ -173,12 +174,14 @@ print(json.dumps(counts))
 
 
 SCALE_ROWS = (1_000, 100_000, 1_000_000)
-# The data-scale table runs on the server databases only.
-SCALE_DATABASES = tuple(database for database in DATABASES if database != "sqlite")
-# The requests of the data-scale table, by column name.
+SCALE_DATABASES = DATABASES
+# The requests of the data-scale table, by column name; the measuring script
+# (SCALE_MEASURE) adds the last page, by number and by cursor, whose URLs
+# depend on the rows.
 SCALE_URLS = {
     "list": "/api/v1/books/",
     "page 50": "/api/v1/books/?page=50",
+    "first cursor page": "/api/v1/books/?cursor=",
     "search": "/api/v1/books/?search=abc",
     "ordering -created": "/api/v1/books/?ordering=-created",
     "author filter": "/api/v1/books/?author=author%207",
@@ -187,6 +190,16 @@ SCALE_URLS = {
 # for "abc" matches about 1 row in 100), 1,000 authors, unique ISBN-13s,
 # one creation time a second. Generated columns fill themselves.
 SCALE_SEED_SQL = {
+    # No md5() in SQLite: random hex titles match "abc" about as often.
+    "sqlite": """
+        WITH RECURSIVE seq(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM seq WHERE i < {last})
+        INSERT INTO books_book (title, subtitle, author, isbn, created, updated)
+        SELECT 'Title ' || lower(hex(randomblob(16))), 'Subtitle ' || lower(hex(randomblob(16))),
+               'author ' || (i % 1000), '979' || printf('%010d', i),
+               strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || i || ' seconds'),
+               strftime('%Y-%m-%d %H:%M:%f', 'now')
+        FROM seq
+    """,
     "postgresql": """
         INSERT INTO books_book (title, subtitle, author, isbn, created, updated)
         SELECT 'Title ' || md5(i::text), 'Subtitle ' || md5((-i)::text), 'author ' || (i % 1000),
@@ -204,7 +217,11 @@ SCALE_SEED_SQL = {
 }
 # Statistics as autovacuum (or MariaDB's own sampling) keeps them; VACUUM also
 # empties the trigram indexes' pending lists, as autovacuum does after a load.
-SCALE_ANALYZE = {"postgresql": "VACUUM ANALYZE books_book", "mysql": "ANALYZE TABLE books_book"}
+SCALE_ANALYZE = {
+    "sqlite": "ANALYZE",
+    "postgresql": "VACUUM ANALYZE books_book",
+    "mysql": "ANALYZE TABLE books_book",
+}
 # Run in the baked project (manage.py shell): median of 5 timed requests
 # (after one warm-up) through Django's test client, throttling out of the way.
 SCALE_MEASURE = """
@@ -215,6 +232,17 @@ from rest_framework.throttling import SimpleRateThrottle
 SimpleRateThrottle.allow_request = lambda self, request, view: True
 client = Client(HTTP_HOST="127.0.0.1")
 urls = json.loads(URLS)
+# The last page, by number and by cursor (the cursor that the `next` link of
+# the page before it holds), in the list's default order.
+from urllib.parse import quote
+from api_core.pagination import cursor_after
+from books.models import Book
+books = Book.objects.all()
+last_start = (books.count() - 1) // 20 * 20
+urls["last page by number"] = f"/api/v1/books/?page={last_start // 20 + 1}"
+if last_start:
+    cursor = cursor_after(books, books[last_start - 1])
+    urls["last page by cursor"] = f"/api/v1/books/?cursor={quote(cursor)}"
 def timed(action):
     action()
     samples = []
@@ -1038,7 +1066,7 @@ def api_row(database: str, name: str, f: dict[str, Any], run: dict[str, Any]) ->
 
 def scale_table(scale: dict[str, Any]) -> str:
     """One row per database and table size: ms per request and the ratio to the smallest size."""
-    columns = [*SCALE_URLS, "count(*) alone"]
+    columns = [*SCALE_URLS, "last page by number", "last page by cursor", "count(*) alone"]
     lines = [
         "| database | rows | " + " | ".join(f"`{SCALE_URLS.get(c, c)}`" for c in columns) + " |",
         "| --- | --- |" + " --- |" * len(columns),
