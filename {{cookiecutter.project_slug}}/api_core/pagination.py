@@ -122,6 +122,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_page_number(self, request: Any, paginator: Paginator) -> Any:
         asked = request.query_params.get(self.page_query_param)
+        if asked == "":
+            # DRF reads an empty page as the first; the schema says a page is a number, so
+            # it is refused (404) as a word is.
+            return asked
         bounded = cast(BoundedCountPaginator, paginator)
         if asked in self.last_page_strings and bounded.count and not bounded.count_is_exact:
             # With an estimated count the last page is unknown: finding it would

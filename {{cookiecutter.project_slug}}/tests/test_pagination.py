@@ -135,10 +135,15 @@ def test_page_last_with_an_estimated_count_is_refused_with_the_way_forward(
     assert "follow the `next` links" in str(response.data)
 
 
-@pytest.mark.usefixtures("low_estimate")
-@pytest.mark.parametrize("page", ["0", "two"])
-def test_page_zero_and_words_are_refused(api_client: APIClient, page: str) -> None:
-    """Page numbers below 1 or not numbers are 404s, with an estimated count too."""
+@pytest.mark.parametrize("estimated", [False, True], ids=["exact", "estimated"])
+@pytest.mark.parametrize("page", ["0", "two", ""])
+def test_page_zero_words_and_nothing_are_refused(
+    api_client: APIClient, monkeypatch: pytest.MonkeyPatch, page: str, estimated: bool
+) -> None:
+    """Page numbers below 1, not numbers or empty (which DRF would read as 1) are 404s,
+    with an exact or an estimated count."""
+    if estimated:
+        estimate_of(monkeypatch, 6)
     BookFactory.create_batch(6)
 
     response = api_client.get(LIST_URL, {"page": page})
