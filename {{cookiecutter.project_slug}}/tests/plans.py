@@ -111,6 +111,7 @@ def listed_books(params: dict[str, str]) -> QuerySet:
     view = view_function.cls(**view_function.initkwargs)
     view.request = Request(APIRequestFactory().get(reverse("api:book-list"), params))
     view.format_kwarg = None
+    view.action = "list"  # the list's filters and ordering apply to the list only
     return cast(QuerySet, view.filter_queryset(view.get_queryset()))
 
 
