@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework import status
 from rest_framework.test import APIClient
 
+from books.folding import fold
 from books.management.commands.load_sample_books import synthetic_books
 from books.models import Book
 
@@ -43,7 +44,8 @@ ROWS = 20_000
 
 
 def fill_catalogue(statistics_sql: str) -> None:
-    """Add ROWS of load_sample_books's synthetic books, then refresh the planner's
+    """Add ROWS of load_sample_books's synthetic books (with the folded copies that
+    ``save()`` would fill), then refresh the planner's
     statistics with ``statistics_sql`` (outside a transaction: some such statements
     refuse one, or commit).
 
@@ -56,11 +58,12 @@ def fill_catalogue(statistics_sql: str) -> None:
     for book in synthetic_books(0, ROWS):
         # As auto_now_add and auto_now would: the moment the row is made.
         stamp = adapt(timezone.now())
-        rows.append((book.title, book.subtitle, book.author, book.isbn, stamp, stamp))
+        texts = (book.title, book.subtitle, book.author)
+        rows.append((*texts, *map(fold, texts), book.isbn, stamp, stamp))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
-            "INSERT INTO books_book (title, subtitle, author, isbn, created, updated)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
+            "INSERT INTO books_book (title, subtitle, author, title_fold, subtitle_fold,"
+            " author_fold, isbn, created, updated) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             rows,
         )
     with connection.cursor() as cursor:
