@@ -17,8 +17,8 @@ from books.models import Book
 # What "any case" means, in the schema and README.md ("Search and any case").
 ANY_CASE = (
     "Case, accents and compatibility forms are ignored, the same on every database: "
-    "`emile` finds \"Émile\", `strasse` \"Straße\", `istanbul` \"İstanbul\", "
-    "`οδυσσεας` \"ΟΔΥΣΣΕΑΣ\". Turkish dotless `ı` is a letter of its own."
+    '`emile` finds "Émile", `strasse` "Straße", `istanbul` "İstanbul", '
+    '`οδυσσεας` "ΟΔΥΣΣΕΑΣ". Turkish dotless `ı` is a letter of its own.'
 )
 
 
@@ -120,7 +120,7 @@ class CaseInsensitiveOrderingFilter(OrderingFilter):
         "Sort by `title`, `author` or `created`; `-` reverses (e.g. `-created`). Text sorts "
         "folded, as search compares it (no case, no accents), then by code point: the "
         "same order on every database, which is not a dictionary's order for every "
-        "language (\"ı\" sorts after \"z\", Greek after Latin)."
+        'language ("ı" sorts after "z", Greek after Latin).'
     )
     lowercased = {"title": "title_fold", "author": "author_fold"}
 

@@ -75,7 +75,7 @@ def titles(response: Any) -> list[str]:
         ("οδυσσεας", "οδυσσεασ"),
         ("Ὀδύσσεια", "οδυσσεια"),
         ("ﬁne", "fine"),
-        ("Ｆｕｌｌ", "full"),
+        ("\uff26\uff55\uff4c\uff4c", "full"),  # fullwidth "Full"
         ("e\u0301mile", "emile"),
     ],
 )
@@ -178,7 +178,7 @@ def test_author_order_is_the_same_on_every_database(api_client: APIClient) -> No
     """Authors sort folded too, ties by primary key ("Anon" five times, in the order added)."""
     expected = ["apple", "zebra", "Äpfel", "Ölfass", "Kırık", "Émile", "Straße", "Zürich"]
     expected += ["İstanbul", "ΟΔΥΣΣΕΑΣ"]
-    assert titles(api_client.get(LIST_URL, {"ordering": "author", "page_size": 20})) == expected
+    assert titles(api_client.get(LIST_URL, {"ordering": "author"})) == expected
 
 
 @pytest.mark.django_db

@@ -139,7 +139,8 @@ def test_0005_fills_the_folded_copies_of_existing_rows_and_goes_back() -> None:
 
     migrate(FOLDING)
 
-    folded = book_model_at(FOLDING).objects.order_by("pk").values_list(
+    FoldedBook = book_model_at(FOLDING)
+    folded = FoldedBook.objects.order_by("pk").values_list(
         "title_fold", "subtitle_fold", "author_fold"
     )
     assert list(folded[:2]) == [
