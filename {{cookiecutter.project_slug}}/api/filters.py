@@ -116,11 +116,14 @@ class CaseInsensitiveOrderingFilter(OrderingFilter):
     every database, read from an index.
     """
 
+    # How text sorts, for the schema's description of ``ordering``.
+    text_order = (
+        "Text sorts folded, as search compares it (no case, no accents), then by code "
+        "point: the same order on every database, which is not a dictionary's order for "
+        'every language ("ı" sorts after "z", Greek after Latin).'
+    )
     ordering_description = (
-        "Sort by `title`, `author` or `created`; `-` reverses (e.g. `-created`). Text sorts "
-        "folded, as search compares it (no case, no accents), then by code point: the "
-        "same order on every database, which is not a dictionary's order for every "
-        'language ("ı" sorts after "z", Greek after Latin).'
+        f"Sort by `title`, `author` or `created`; `-` reverses (e.g. `-created`). {text_order}"
     )
     lowercased = {"title": "title_fold", "author": "author_fold"}
 

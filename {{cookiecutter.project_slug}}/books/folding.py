@@ -55,49 +55,43 @@ def binary_collation(connection: BaseDatabaseWrapper) -> str | None:
     return BINARY_COLLATIONS.get(vendor)
 
 
-class FoldedCharField(models.CharField):
+class Folded(models.Field):
     """A folded copy of another field of the model, kept in step on every save.
 
     The model's ``save()`` (and ``bulk_create``) fill it from ``source``
-    through :func:`fold`, cut to ``max_length``; it is not edited by hand.
-    ``QuerySet.update()`` and ``bulk_update()`` skip ``pre_save``: one that
-    changes the source must set the copy too (``fold()`` of the new value), or
-    save the rows one by one. Its column has a binary collation, so equality, order
-    and ``contains`` compare the folded text exactly, the same way on every
-    database.
+    through :func:`fold` (cut to ``max_length``, if any); it is not edited by
+    hand. ``QuerySet.update()`` and ``bulk_update()`` skip ``pre_save``: one
+    that changes the source must set the copy too (``fold()`` of the new
+    value), or save the rows one by one. Its column has a binary collation,
+    so equality, order and ``contains`` compare the folded text exactly, the
+    same way on every database.
     """
 
-    description = "A case- and accent-folded copy of another field"
+    defaults: dict[str, Any] = {"editable": False, "blank": True, "default": ""}
 
     def __init__(self, *args: Any, source: str, **kwargs: Any) -> None:
         self.source = source
-        kwargs.setdefault("max_length", FOLDED_LENGTH)
-        kwargs.setdefault("editable", False)
-        kwargs.setdefault("blank", True)
-        kwargs.setdefault("default", "")
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **{**self.defaults, **kwargs})
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         kwargs["source"] = self.source
-        for key, value in (
-            ("max_length", FOLDED_LENGTH),
-            ("editable", False),
-            ("blank", True),
-            ("default", ""),
-        ):
-            if kwargs.get(key, not value) == value:
+        for key, value in self.defaults.items():
+            if key in kwargs and kwargs[key] == value:
                 del kwargs[key]
         return name, path, args, kwargs
 
     def db_parameters(self, connection: BaseDatabaseWrapper) -> dict[str, Any]:
         parameters = super().db_parameters(connection)
-        parameters["collation"] = self.db_collation or binary_collation(connection)
+        parameters["collation"] = getattr(self, "db_collation", None) or binary_collation(
+            connection
+        )
         return parameters
 
     def folded(self, model_instance: models.Model) -> str:
         """The folded value of the instance's source field, cut to fit the column."""
-        return fold(str(getattr(model_instance, self.source) or ""))[: self.max_length]
+        value = fold(str(getattr(model_instance, self.source) or ""))
+        return value[: self.max_length] if self.max_length else value
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str:
         value = self.folded(model_instance)
@@ -105,7 +99,20 @@ class FoldedCharField(models.CharField):
         return value
 
 
-@FoldedCharField.register_lookup
+class FoldedCharField(Folded, models.CharField):
+    """A folded copy in a ``varchar`` of FOLDED_LENGTH characters (indexable everywhere)."""
+
+    description = "A case- and accent-folded copy of another field"
+    defaults = {**Folded.defaults, "max_length": FOLDED_LENGTH}
+
+
+class FoldedTextField(Folded, models.TextField):
+    """A folded copy of any length, for long text that is searched but not sorted."""
+
+    description = "A case- and accent-folded copy of another text field"
+
+
+@Folded.register_lookup
 class FoldedContains(Contains):
     """``contains`` on a folded column: the column's binary collation makes it exact.
 
