@@ -226,3 +226,16 @@ def test_search_on_mysql_uses_plain_like_and_raises_no_warning(api_client: APICl
     assert found == ["Straße"]
     assert warnings == ()
     assert not [q["sql"] for q in captured.captured_queries if "LIKE BINARY" in q["sql"]]
+
+
+def test_the_schema_says_what_any_case_means(api_client: APIClient) -> None:
+    """Clients read the folding rules, and the Turkish exception, where they read the
+    parameters."""
+    schema = api_client.get(reverse("schema"), {"format": "json"}).json()
+    parameters = schema["paths"]["/api/v1/books/"]["get"]["parameters"]
+    described = {parameter["name"]: parameter["description"] for parameter in parameters}
+
+    for name in ("search", "author"):
+        assert '`strasse` "Straße"' in described[name]
+        assert "dotless `ı`" in described[name]
+    assert "by code point: the same order on every database" in described["ordering"]
