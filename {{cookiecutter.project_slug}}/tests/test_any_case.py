@@ -213,19 +213,23 @@ def test_a_title_that_folds_longer_than_its_copy_is_cut_to_fit() -> None:
     assert stored == "ffi" * (FOLDED_LENGTH // 3)
 
 
-@pytest.mark.skipif(connection.vendor != "mysql", reason="MySQL and MariaDB only")
 @pytest.mark.usefixtures("catalogue")
-def test_search_on_mysql_uses_plain_like_and_raises_no_warning(api_client: APIClient) -> None:
-    """MySQL 9 deprecates ``LIKE BINARY`` with a warning; the folded columns' binary
-    collation makes a plain ``LIKE`` exact, so search writes that."""
+def test_search_writes_plain_like_and_raises_no_warning(api_client: APIClient) -> None:
+    """MySQL 9 deprecates ``LIKE BINARY`` (Django's ``contains`` there) with a warning; the
+    folded columns' binary collation makes a plain ``LIKE`` exact, so search and ?author=
+    write that on every database, and MySQL has nothing to warn about."""
     with CaptureQueriesContext(connection) as captured:
         found = titles(api_client.get(LIST_URL, {"search": "strasse", "author": "karl"}))
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW WARNINGS")
-            warnings = cursor.fetchall()
+        warnings: Any = ()
+        if connection.vendor == "mysql":
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW WARNINGS")  # those of the page query, the last one
+                warnings = cursor.fetchall()
     assert found == ["Straße"]
-    assert warnings == ()
-    assert not [q["sql"] for q in captured.captured_queries if "LIKE BINARY" in q["sql"]]
+    searches = [query["sql"] for query in captured.captured_queries if "LIKE" in query["sql"]]
+    assert searches
+    assert [sql for sql in searches if "LIKE BINARY" in sql] == []
+    assert tuple(warnings) == ()
 
 
 def test_the_schema_says_what_any_case_means(api_client: APIClient) -> None:
