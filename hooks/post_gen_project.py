@@ -48,6 +48,7 @@ KUBERNETES_DIR: Final = Path("deploy", "kubernetes")
 # Files that only PostgreSQL uses (its trigram search indexes).
 POSTGRESQL_FILES: Final[tuple[Path, ...]] = (
     Path("books", "migrations", "0003_search_trigram_indexes.py"),
+    Path("books", "migrations", "0006_search_trigram_indexes_folded.py"),
 )
 LICENSES_DIR: Final = Path("_licenses")
 CRUFT_FILE: Final = ".cruft.json"

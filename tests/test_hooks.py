@@ -212,6 +212,7 @@ def make_tree(root: Path) -> None:
     migrations = root / "books" / "migrations"
     migrations.mkdir(parents=True)
     (migrations / "0003_search_trigram_indexes.py").write_text("postgresql")
+    (migrations / "0006_search_trigram_indexes_folded.py").write_text("postgresql")
 
 
 def post_gen_databases() -> tuple[str, ...]:
@@ -237,8 +238,9 @@ def test_keep_database_files_keeps_only_the_chosen(
     for module in DATABASE_MODULES:
         assert (tmp_path / f"{module}.py").read_text() == database
     assert not list(tmp_path.glob("**/*_postgresql.py"))
-    trigram_migration = tmp_path / "books" / "migrations" / "0003_search_trigram_indexes.py"
-    assert trigram_migration.exists() == (database == "postgresql")
+    for name in ("0003_search_trigram_indexes.py", "0006_search_trigram_indexes_folded.py"):
+        trigram_migration = tmp_path / "books" / "migrations" / name
+        assert trigram_migration.exists() == (database == "postgresql")
     assert (tmp_path / "deploy" / "kubernetes").exists() == (database != "sqlite")
 
 

@@ -7,11 +7,19 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 from django_filters.fields import IsoDateTimeRangeField
-from rest_framework.filters import OrderingFilter
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from books.folding import fold
 from books.models import Book
+
+# What "any case" means, in the schema and README.md ("Search and any case").
+ANY_CASE = (
+    "Case, accents and compatibility forms are ignored, the same on every database: "
+    '`emile` finds "Émile", `strasse` "Straße", `istanbul` "İstanbul", '
+    '`οδυσσεας` "ΟΔΥΣΣΕΑΣ". Turkish dotless `ı` is a letter of its own.'
+)
 
 
 def to_utc(value: datetime | None) -> datetime | None:
@@ -44,11 +52,43 @@ class UtcIsoDateTimeFromToRangeFilter(django_filters.IsoDateTimeFromToRangeFilte
     field_class = UtcIsoDateTimeRangeField
 
 
+class FoldedFilter(django_filters.CharFilter):
+    """Part of a folded column (``field_name``): the value is folded the same way first.
+
+    A value that folds to nothing (only accents) filters nothing out.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("lookup_expr", "contains")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        return super().filter(qs, fold(value) if value else value)
+
+
+class FoldedSearchFilter(SearchFilter):
+    """``?search=``: every word is part of one of the (folded) ``search_fields``.
+
+    The terms are folded as the columns are (books/folding.py) and matched
+    with ``contains`` on the folded columns, whose binary collation makes the
+    match the same on every database. A term that folds to nothing (only
+    accents) is left out.
+    """
+
+    search_description = f"Words, each part of the title, subtitle or author. {ANY_CASE}"
+
+    def get_search_terms(self, request: Request) -> list[str]:
+        return [term for term in map(fold, super().get_search_terms(request)) if term]
+
+    def construct_search(self, field_name: str, queryset: QuerySet) -> str:
+        return f"{field_name}__contains"
+
+
 class BookFilter(django_filters.FilterSet):
     """``?author=``, ``?isbn=``, ``?created_after=`` and ``?created_before=``."""
 
-    author = django_filters.CharFilter(
-        lookup_expr="icontains", help_text="Part of the author's name, in any case."
+    author = FoldedFilter(
+        field_name="author_fold", help_text=f"Part of the author's name. {ANY_CASE}"
     )
     # The model field converts the value to the stored ISBN-13, so either
     # form of a book's ISBN finds it.
@@ -67,15 +107,25 @@ class BookFilter(django_filters.FilterSet):
 
 
 class CaseInsensitiveOrderingFilter(OrderingFilter):
-    """``?ordering=title`` or ``-title``, comparing text fields without case.
+    """``?ordering=title`` or ``-title``, comparing text fields folded (no case, no accents).
 
-    Databases sort mixed case differently (a binary collation puts "Zebra"
-    before "apple", a case-insensitive one does not); ordering by the
-    model's lowercased columns, and breaking ties by primary key in the same
-    direction, gives one answer on every database, read from an index.
+    Databases sort text differently (a binary collation puts "Zebra" before
+    "apple", MariaDB's puts "Äpfel" beside "apple", SQLite's after "zebra");
+    ordering by the model's folded columns, compared by code point, and
+    breaking ties by primary key in the same direction, gives one answer on
+    every database, read from an index.
     """
 
-    lowercased = {"title": "title_lower", "author": "author_lower"}
+    # How text sorts, for the schema's description of ``ordering``.
+    text_order = (
+        "Text sorts folded, as search compares it (no case, no accents), then by code "
+        "point: the same order on every database, which is not a dictionary's order for "
+        'every language ("ı" sorts after "z", Greek after Latin).'
+    )
+    ordering_description = (
+        f"Sort by `title`, `author` or `created`; `-` reverses (e.g. `-created`). {text_order}"
+    )
+    lowercased = {"title": "title_fold", "author": "author_fold"}
 
     def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
         ordering = self.get_ordering(request, queryset, view)

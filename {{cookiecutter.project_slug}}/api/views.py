@@ -5,14 +5,13 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.filters import SearchFilter
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.serializers import BaseSerializer
 
 from api_core.viewsets import ListFiltersOnlyMixin
 from books.models import Book
 
-from .filters import BookFilter, CaseInsensitiveOrderingFilter
+from .filters import BookFilter, CaseInsensitiveOrderingFilter, FoldedSearchFilter
 from .permissions import IsStaffToDelete
 from .serializers import DUPLICATE_ISBN, BookSerializer
 
@@ -47,7 +46,7 @@ class BookViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
 
     Reads are open to everyone, writes need a signed-in user, deletes a staff
     user. The list takes filters (``author``, ``isbn``, ``created_after``,
-    ``created_before``), ``search`` (title, subtitle, author; any case) and
+    ``created_before``), ``search`` (title, subtitle, author; any case and accents, folded) and
     ``ordering`` (title, author, created; ``-`` reverses), in title order by
     default.
     """
@@ -55,9 +54,10 @@ class BookViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
     queryset = Book.objects.all()
     serializer_class = BookSerializer
     permission_classes = [IsAuthenticatedOrReadOnly, IsStaffToDelete]
-    filter_backends = [DjangoFilterBackend, SearchFilter, CaseInsensitiveOrderingFilter]
+    filter_backends = [DjangoFilterBackend, FoldedSearchFilter, CaseInsensitiveOrderingFilter]
     filterset_class = BookFilter
-    search_fields = ["title", "subtitle", "author"]
+    # The folded copies of title, subtitle and author (books/folding.py).
+    search_fields = ["title_fold", "subtitle_fold", "author_fold"]
     ordering_fields = ["title", "author", "created"]
 
     def perform_create(self, serializer: BaseSerializer) -> None:

@@ -3,8 +3,8 @@
 from typing import Any
 
 from django.db import models
-from django.db.models.functions import Lower
 
+from books.folding import FoldedCharField
 from books.isbn import canonical_isbn, validate_isbn
 
 
@@ -62,24 +62,21 @@ class Book(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
-    # Lowercased copies the database keeps in step, so that case-insensitive
-    # ordering is the same on every database and an index can serve it (not
-    # every database can index an expression; all can index a generated column).
-    title_lower = models.GeneratedField(
-        expression=Lower("title"), output_field=models.CharField(max_length=250), db_persist=True
-    )
-    author_lower = models.GeneratedField(
-        expression=Lower("author"), output_field=models.CharField(max_length=250), db_persist=True
-    )
+    # Folded copies (no case, no accents: books/folding.py) that every save
+    # fills, compared byte by byte: search, ?author= and ordering mean the
+    # same on every database, and an index serves each order.
+    title_fold = FoldedCharField(source="title")
+    subtitle_fold = FoldedCharField(source="subtitle")
+    author_fold = FoldedCharField(source="author")
 
     class Meta:
-        ordering = ["title_lower", "pk"]
+        ordering = ["title_fold", "pk"]
         # One index per order the API offers, ending with the primary key that
         # breaks ties, so a page is read from the index instead of sorting the
         # table (see README.md, "Large catalogues").
         indexes = [
-            models.Index(fields=["title_lower", "id"], name="books_book_title_order"),
-            models.Index(fields=["author_lower", "id"], name="books_book_author_order"),
+            models.Index(fields=["title_fold", "id"], name="books_book_title_order"),
+            models.Index(fields=["author_fold", "id"], name="books_book_author_order"),
             models.Index(fields=["created", "id"], name="books_book_created_order"),
         ]
         constraints = [

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from api_core.pagination import cursor_after
+from books.folding import fold
 from books.management.commands.load_sample_books import synthetic_books
 from books.models import Book
 
@@ -50,7 +51,8 @@ ROWS = 20_000
 
 
 def fill_catalogue(statistics_sql: str) -> None:
-    """Add ROWS of load_sample_books's synthetic books, then refresh the planner's
+    """Add ROWS of load_sample_books's synthetic books (with the folded copies that
+    ``save()`` would fill), then refresh the planner's
     statistics with ``statistics_sql`` (outside a transaction: some such statements
     refuse one, or commit).
 
@@ -63,11 +65,12 @@ def fill_catalogue(statistics_sql: str) -> None:
     for book in synthetic_books(0, ROWS):
         # As auto_now_add and auto_now would: the moment the row is made.
         stamp = adapt(timezone.now())
-        rows.append((book.title, book.subtitle, book.author, book.isbn, stamp, stamp))
+        texts = (book.title, book.subtitle, book.author)
+        rows.append((*texts, *map(fold, texts), book.isbn, stamp, stamp))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
-            "INSERT INTO books_book (title, subtitle, author, isbn, created, updated)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
+            "INSERT INTO books_book (title, subtitle, author, title_fold, subtitle_fold,"
+            " author_fold, isbn, created, updated) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             rows,
         )
     with connection.cursor() as cursor:

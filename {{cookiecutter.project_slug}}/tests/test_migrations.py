@@ -1,4 +1,5 @@
-"""Data migration books.0004: stored ISBN-10s become ISBN-13s, and a duplicate stops it."""
+"""Data migrations: books.0004 (stored ISBN-10s become ISBN-13s, and a duplicate stops
+it) and books.0005 (the folded copies are filled for the rows already there)."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ from books.models import Book
 from tests.factories import BookFactory
 
 MIGRATION = ("books", "0004_isbn_stored_as_isbn13")
+FOLDING = ("books", "0005_book_folded_copies")
 
 
 def migrate(target: tuple[str, str]) -> None:
@@ -21,27 +23,46 @@ def migrate(target: tuple[str, str]) -> None:
     executor.migrate([target])
 
 
+def book_model_at(migration: tuple[str, str]) -> Any:
+    """The Book model as it was after ``migration`` (the table has no later columns yet);
+    a historical model, built at run time, so typed Any."""
+    state = MigrationExecutor(connection).loader.project_state(migration)
+    return state.apps.get_model("books", "Book")
+
+
+def parent_of(migration: tuple[str, str]) -> tuple[str, str]:
+    (parent,) = MigrationExecutor(connection).loader.graph.node_map[migration].parents
+    return parent.key
+
+
 @pytest.fixture
-def before_0004(transactional_db: None) -> Iterator[None]:
-    """The database at 0004's parent (0003 or 0002, by database); the latest state afterwards."""
-    graph = MigrationExecutor(connection).loader.graph
-    (parent,) = graph.node_map[MIGRATION].parents
-    migrate(parent.key)
+def latest_after(transactional_db: None) -> Iterator[None]:
+    """Whatever a test migrates to, the database is at the latest state afterwards."""
     yield
     # Rows a failed run left behind would stop the way back, too.
     Book.objects.all().delete()
-    for leaf in graph.leaf_nodes("books"):
+    for leaf in MigrationExecutor(connection).loader.graph.leaf_nodes("books"):
         migrate(leaf)
 
 
-def stored_as_written(isbn: str, **fields: Any) -> Book:
+@pytest.fixture
+def before_0004(latest_after: None) -> None:
+    """The database at 0004's parent (0003 or 0002, by database); the latest state afterwards."""
+    migrate(parent_of(MIGRATION))
+
+
+def stored_as_written(isbn: str, **fields: Any) -> Any:
     """A book whose row holds ``isbn`` exactly, as rows written before 0004 could.
 
     The model field would convert an ISBN-10 on save; a Value expression
     reaches the database as it is.
     """
-    book = BookFactory.create(**fields)
-    Book.objects.filter(pk=book.pk).update(isbn=Value(isbn))
+    OldBook = book_model_at(parent_of(MIGRATION))
+    made = BookFactory.build(**fields)
+    book = OldBook.objects.create(
+        title=made.title, subtitle=made.subtitle, author=made.author, isbn=made.isbn
+    )
+    OldBook.objects.filter(pk=book.pk).update(isbn=Value(isbn))
     return book
 
 
@@ -68,7 +89,7 @@ def test_0004_turns_stored_isbn10s_into_their_isbn13s() -> None:
     assert stored_isbn(with_x) == "9780804429573"
     assert stored_isbn(isbn13) == "9780441172719"
     assert stored_isbn(invalid) == "0306406153"
-    assert Book.objects.get(pk=plain.pk).updated == plain.updated
+    assert book_model_at(MIGRATION).objects.get(pk=plain.pk).updated == plain.updated
 
 
 @pytest.mark.usefixtures("before_0004")
@@ -100,3 +121,35 @@ def test_0004_stops_on_a_collision_naming_both_rows_and_changes_nothing() -> Non
     migrate(MIGRATION)
 
     assert stored_isbn(bystander) == "9780804429573"
+
+
+@pytest.mark.usefixtures("latest_after")
+def test_0005_fills_the_folded_copies_of_existing_rows_and_goes_back() -> None:
+    """Rows written before 0005 get their folded title, subtitle and author, past one
+    batch; migrating back restores the lowercased columns the earlier code orders by."""
+    migrate(parent_of(FOLDING))
+    OldBook = book_model_at(parent_of(FOLDING))
+    texts = [("Straße", "", "Émile Zola"), ("İstanbul", "ΟΔΥΣΣΕΑΣ", "Orhan Pamuk")] + [
+        (f"Book {n}", "", "Anon") for n in range(600)
+    ]
+    OldBook.objects.bulk_create(
+        OldBook(title=title, subtitle=subtitle, author=author, isbn=f"978{n:010d}")
+        for n, (title, subtitle, author) in enumerate(texts)
+    )
+
+    migrate(FOLDING)
+
+    FoldedBook = book_model_at(FOLDING)
+    folded = FoldedBook.objects.order_by("pk").values_list(
+        "title_fold", "subtitle_fold", "author_fold"
+    )
+    assert list(folded[:2]) == [
+        ("strasse", "", "emile zola"),
+        ("istanbul", "οδυσσεασ", "orhan pamuk"),
+    ]
+    assert folded.last() == ("book 599", "", "anon")
+
+    migrate(parent_of(FOLDING))
+
+    lowered = book_model_at(parent_of(FOLDING)).objects.order_by("title_lower", "pk")
+    assert list(lowered.values_list("title_lower", flat=True)[:2]) == ["book 0", "book 1"]
