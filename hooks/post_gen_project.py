@@ -34,6 +34,7 @@ DATABASE_MODULES: Final[tuple[Path, ...]] = (
     Path("api_core", "count_estimate"),
     Path("api_core", "database_errors"),
     Path("api_core", "database_tracing"),
+    Path("books", "collation"),
     Path("tests", "test_query_plans"),
 )
 # Modules with one version per authentication: NAME_<api_auth>.py becomes NAME.py.

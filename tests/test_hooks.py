@@ -184,6 +184,7 @@ DATABASE_MODULES = (
     "api_core/count_estimate",
     "api_core/database_errors",
     "api_core/database_tracing",
+    "books/collation",
     "tests/test_query_plans",
 )
 # Modules the post-generation hook keeps one version of, per authentication.

@@ -110,7 +110,7 @@ class CaseInsensitiveOrderingFilter(OrderingFilter):
     """``?ordering=title`` or ``-title``, comparing text fields folded (no case, no accents).
 
     Databases sort text differently (a binary collation puts "Zebra" before
-    "apple", MariaDB's puts "Äpfel" beside "apple", SQLite's after "zebra");
+    "apple", an accent-blind one "Äpfel" beside "apple", SQLite's after "zebra");
     ordering by the model's folded columns, compared by code point, and
     breaking ties by primary key in the same direction, gives one answer on
     every database, read from an index.

@@ -217,7 +217,7 @@ class Term:
 
     def order(self) -> str | OrderBy:
         if not self.explicit_nulls:
-            # A plain name: an explicit place for nulls would defeat the index on MySQL.
+            # A plain name: an explicit place for nulls would defeat the index on some databases.
             return self.spelled
         nulls = {"nulls_first": True} if self.nulls_first else {"nulls_last": True}
         return OrderBy(F(self.path), descending=self.descending, **nulls)

@@ -1,8 +1,8 @@
 """One meaning of "any case": text folded the same way on every database.
 
 Databases compare text by their collations, and these differ: SQLite lowers
-ASCII letters only, PostgreSQL follows its locale, MySQL and MariaDB ignore
-accents but not ``ß`` against ``ss``. Folding in Python, before the text is
+ASCII letters only, others follow a locale, or ignore accents but not ``ß``
+against ``ss``. Folding in Python, before the text is
 stored and before a query is compared with it, gives every database the same
 folded strings to compare byte by byte.
 """
@@ -13,6 +13,9 @@ from typing import Any
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.lookups import Contains
+
+# This database's binary collation, and whether contains must write plain LIKE.
+from books.collation import PLAIN_LIKE, binary_collation
 
 # How long a folded copy may be: folding can lengthen text ("ß" becomes
 # "ss", "ﬃ" becomes "ffi"), so the copy has room for more than its source's
@@ -36,23 +39,6 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     unmarked = "".join(char for char in decomposed if unicodedata.category(char) != "Mn")
     return unicodedata.normalize("NFC", unmarked)
-
-
-# A binary collation per database, so that the folded copies compare and
-# sort by code point on every one (SQLite's default collation already is).
-BINARY_COLLATIONS = {
-    "postgresql": "C",
-    "mysql": "utf8mb4_0900_bin",
-    "mariadb": "utf8mb4_nopad_bin",
-}
-
-
-def binary_collation(connection: BaseDatabaseWrapper) -> str | None:
-    """The collation that compares ``connection``'s text byte by byte (None: the default)."""
-    vendor = connection.vendor
-    if vendor == "mysql" and getattr(connection, "mysql_is_mariadb", False):
-        vendor = "mariadb"
-    return BINARY_COLLATIONS.get(vendor)
 
 
 class Folded(models.Field):
@@ -114,14 +100,10 @@ class FoldedTextField(Folded, models.TextField):
 
 @Folded.register_lookup
 class FoldedContains(Contains):
-    """``contains`` on a folded column: the column's binary collation makes it exact.
-
-    Django writes ``LIKE BINARY`` for ``contains`` on MySQL and MariaDB, which
-    MySQL 9 deprecates with a warning; plain ``LIKE`` on a binary-collated
-    column already compares byte by byte.
-    """
+    """``contains`` on a folded column: the column's binary collation makes it exact, so
+    where Django would write a binary ``LIKE`` (books/collation.py), plain ``LIKE``."""
 
     def get_rhs_op(self, connection: BaseDatabaseWrapper, rhs: str) -> str:
-        if connection.vendor == "mysql" and not hasattr(self.rhs, "as_sql"):
+        if PLAIN_LIKE and not hasattr(self.rhs, "as_sql"):
             return f"LIKE {rhs}"
         return super().get_rhs_op(connection, rhs)
