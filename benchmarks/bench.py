@@ -513,6 +513,29 @@ def wrk(
 MASTERS: dict[str, int] = {}
 
 
+def bench_project(project: Path, python: Path, env: dict[str, str]) -> Callable[..., str]:
+    """Give an installed bake the ceiling views and the bench's settings (in ``env``);
+    return a ``manage(*args)`` that runs manage.py there and returns its output."""
+    (project / "bench_urls.py").write_text(CEILING_URLS)
+    (project / "bench_settings.py").write_text(CEILING_SETTINGS)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench_settings",
+        DJANGO_SECRET_KEY=uuid.uuid4().hex * 2,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        # The machine's Redis, a database index of the benchmark's own.
+        REDIS_URL=BENCH_REDIS_URL,
+    )
+
+    def manage(*args: str) -> str:
+        return subprocess.run(
+            [str(python), "manage.py", *args],
+            cwd=project, env=env, check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+
+    return manage
+
+
 @contextmanager
 def gunicorn(
     database: str,
@@ -529,23 +552,8 @@ def gunicorn(
     ``args`` are gunicorn's command-line arguments; ``cores`` pins its processes.
     """
     with installed(database, tmp) as (project, python, env):
-        (project / "bench_urls.py").write_text(CEILING_URLS)
-        (project / "bench_settings.py").write_text(CEILING_SETTINGS)
-        env.update(
-            DJANGO_SETTINGS_MODULE="bench_settings",
-            DJANGO_SECRET_KEY=uuid.uuid4().hex * 2,
-            DJANGO_ALLOWED_HOSTS="127.0.0.1",
-            DJANGO_SECURE_SSL_REDIRECT="false",
-            # The machine's Redis, a database index of the benchmark's own.
-            REDIS_URL=BENCH_REDIS_URL,
-        )
+        manage = bench_project(project, python, env)
         servers: list[subprocess.Popen[bytes]] = []
-
-        def manage(*args: str) -> str:
-            return subprocess.run(
-                [str(python), "manage.py", *args],
-                cwd=project, env=env, check=True, capture_output=True, text=True,
-            ).stdout  # fmt: skip
 
         def start(extra: dict[str, str]) -> str:
             port, metrics = free_port(), free_port()
@@ -776,22 +784,8 @@ def bench_profile(database: str, count: int) -> dict[str, Any]:
     """Profiles of ``count`` requests of each API endpoint, as the bench serves them."""
     with tempfile.TemporaryDirectory() as tmp, installed(database, Path(tmp)) as baked:
         project, python, env = baked
-        (project / "bench_urls.py").write_text(CEILING_URLS)
-        (project / "bench_settings.py").write_text(CEILING_SETTINGS)
-        env.update(
-            DJANGO_SETTINGS_MODULE="bench_settings",
-            DJANGO_SECRET_KEY=uuid.uuid4().hex * 2,
-            DJANGO_ALLOWED_HOSTS="127.0.0.1",
-            DJANGO_SECURE_SSL_REDIRECT="false",
-            REDIS_URL=BENCH_REDIS_URL,
-            PYTHONPATH=str(pyinstrument_path(python)),
-        )
-
-        def manage(*args: str) -> str:
-            return subprocess.run(
-                [str(python), "manage.py", *args],
-                cwd=project, env=env, check=True, capture_output=True, text=True,
-            ).stdout  # fmt: skip
+        manage = bench_project(project, python, env)
+        env["PYTHONPATH"] = str(pyinstrument_path(python))
 
         manage("migrate", "--verbosity", "0")
         first_pk = manage("shell", "--no-imports", "-c", LOAD_BOOKS).strip()
